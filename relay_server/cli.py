@@ -1,0 +1,113 @@
+"""Command line: ``relay-server serve | worker | create-key | seed-demo``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+from relay_server import __version__
+from relay_server.config import ServerSettings
+
+
+def _settings(args: argparse.Namespace) -> ServerSettings:
+    return ServerSettings.from_env(args.data_dir)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from relay_server.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    sock.set_inheritable(True)
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Relay Local listening on http://{host}:{port}", flush=True)
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log,
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    return 0
+
+
+def cmd_create_key(args: argparse.Namespace) -> int:
+    from relay_server.auth import create_api_key
+    from relay_server.db.session import make_engine, make_session_factory, upgrade_database
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine)
+    with make_session_factory(engine).begin() as session:
+        key = create_api_key(session, args.tenant)
+    engine.dispose()
+    print(f"Created an API key for tenant {args.tenant!r}. It is shown only once:",
+          file=sys.stderr)
+    print(key, flush=True)
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from relay_server.demo import seed_demo
+
+    settings = _settings(args)
+    dataset_id = seed_demo(settings, args.tenant)
+    print(f"Demo dataset ready: {dataset_id}", flush=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from relay_server.jobs.worker import run_worker
+
+    return run_worker(_settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="relay-server", description="Relay Local server")
+    parser.add_argument("--version", action="version", version=f"relay-server {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_data_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", default=None,
+                       help="data folder (default: $RELAY_DATA_DIR or the user data dir)")
+
+    serve = sub.add_parser("serve", help="run the API server")
+    add_data_dir(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8400, help="0 picks a free port")
+    serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+
+    key = sub.add_parser("create-key", help="create an API key (printed as the last line)")
+    add_data_dir(key)
+    key.add_argument("--tenant", default="default")
+    key.set_defaults(func=cmd_create_key)
+
+    seed = sub.add_parser("seed-demo", help="create the demo dataset (idempotent)")
+    add_data_dir(seed)
+    seed.add_argument("--tenant", default="default")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    worker = sub.add_parser("worker", help="consume background tasks from the shared queue")
+    add_data_dir(worker)
+    worker.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

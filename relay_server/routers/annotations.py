@@ -1,0 +1,5 @@
+"""Routes for annotations (to be implemented)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

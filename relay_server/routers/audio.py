@@ -1,0 +1,5 @@
+"""Routes for audio (to be implemented)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes for datasets (to be implemented)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes for storage_endpoint (to be implemented)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
