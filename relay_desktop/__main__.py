@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--local", action="store_true",
                         help="open the local workspace (Relay Local) without asking")
     parser.add_argument("--screenshot", metavar="PATH",
-                        help="render the main window to a PNG and exit")
+                        help="open the workspace (the local demo unless RELAY_BASE_URL and "
+                             "RELAY_API_KEY are set), render the main window to a PNG and exit")
     parser.add_argument("--size", default="1400x860", metavar="WxH",
                         help="window size for --screenshot (default 1400x860)")
     return parser

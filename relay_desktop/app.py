@@ -1,37 +1,358 @@
-"""Creates the QApplication and the main window."""
+"""The composition root: builds the services and the main window and connects them."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+from importlib import resources
+from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from relay_desktop import __version__
+from relay_desktop.api.models import Dataset
+from relay_desktop.api.redact import install as redact_secret
+from relay_desktop.core.connections import LOCAL_ID, ConnectionRecord
+from relay_desktop.core.paths import AppPaths
+from relay_desktop.core.settings import Settings
+from relay_desktop.services.activity import ActivityTracker
+from relay_desktop.services.api_worker import ApiWorker, lingering_threads
+from relay_desktop.services.connections import ConnectionManager
+from relay_desktop.services.context import AppContext, ConnectionInfo
+from relay_desktop.services.credentials import CredentialStore
+from relay_desktop.services.local_workspace import LocalWorkspace
+from relay_desktop.ui.errors import show_error
 from relay_desktop.ui.main_window import MainWindow
+from relay_desktop.ui.theme import ThemeManager
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_WAIT_MS = 3000
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    width, _, height = text.lower().partition("x")
-    return int(width), int(height)
+    """``"1400x860"`` -> (1400, 860); ValueError with a sentence otherwise."""
+    width, sep, height = text.lower().partition("x")
+    try:
+        w, h = int(width), int(height)
+    except ValueError:
+        w = h = 0
+    if not sep or w < 200 or h < 150 or w > 10000 or h > 10000:
+        raise ValueError(f"--size must look like 1400x860 (at least 200x150), not {text!r}")
+    return w, h
+
+
+class Application(QObject):
+    """Owns the settings, credentials, connections, local workspace, API worker and window.
+
+    Signals:
+        connected(object): a new AppContext is in use.
+        connection_failed(str): opening a connection failed (a sentence).
+    """
+
+    connected = Signal(object)
+    connection_failed = Signal(str)
+
+    def __init__(self, qapp: QApplication, paths: AppPaths | None = None, *,
+                 credentials: CredentialStore | None = None,
+                 workspace_seed_demo: bool = True) -> None:
+        super().__init__(qapp)
+        self.qapp = qapp
+        self.paths = (paths or AppPaths.default()).ensure()
+        self.settings = Settings(self.paths.config / "settings.json")
+        self.credentials = credentials or CredentialStore(self.paths.config / "credentials.json")
+        self.manager = ConnectionManager(self.paths, self.credentials, self)
+        self.theme = ThemeManager(qapp, self.settings.theme)
+        self.activity = ActivityTracker(self)
+        self.thread_pool = QThreadPool(self)
+        self.thread_pool.setMaxThreadCount(max(2, (os.cpu_count() or 2) - 1))
+        self.workspace_seed_demo = workspace_seed_demo
+        self.local: LocalWorkspace | None = None
+        self.context: AppContext | None = None
+        self.window = MainWindow(self.manager, self.paths.config / "window.ini",
+                                 self.settings.theme)
+        self.window.setWindowIcon(_app_icon())
+        self.window.local_requested.connect(self.open_local)
+        self.window.connection_requested.connect(self.open_saved)
+        self.window.theme_requested.connect(self.set_theme)
+        self.theme.changed.connect(lambda eff: self.window.set_theme_mode(self.theme.mode, eff))
+        self._local_activity: int | None = None
+
+    # -- start-up ------------------------------------------------------------------
+
+    def start(self, *, local: bool = False) -> None:
+        """Pick the connection: --local, then the environment, then the last one used."""
+        self.window.set_theme_mode(self.theme.mode, self.theme.apply())
+        self.window.restore_layout()
+        env = self.manager.environment()
+        last = self.settings.get("last_connection")
+        if local:
+            self.open_local()
+        elif env is not None:
+            record, key = env
+            self.connect_to(ConnectionInfo(record.name, record.base_url, False, record.id), key)
+        elif last == LOCAL_ID:
+            self.open_local()
+        elif isinstance(last, str) and self.manager.get(last) is not None:
+            self.open_saved(last)
+        else:
+            self.window.show_first_run()
+
+    @Slot(str)
+    def set_theme(self, mode: str) -> None:
+        self.settings.set("theme", mode)
+        self.theme.set_mode(mode)
+
+    # -- connections ---------------------------------------------------------------
+
+    def connect_to(self, info: ConnectionInfo, api_key: str) -> AppContext:
+        """Replace the current connection with ``info`` (a new ApiWorker)."""
+        redact_secret(api_key)
+        self._close_context()
+        worker = ApiWorker(info.base_url, api_key, parent=None)
+        self.activity.track_worker(worker)
+        self.context = AppContext(worker=worker, connection=info, settings=self.settings,
+                                  paths=self.paths, thread_pool=self.thread_pool,
+                                  activity=self.activity)
+        self.settings.set("last_connection", info.id or None)
+        log.info("Connected to %s (%s)", info.name, info.base_url)
+        self.window.set_context(self.context)
+        self.connected.emit(self.context)
+        return self.context
+
+    def _close_context(self) -> None:
+        if self.context is not None:
+            old, self.context = self.context, None
+            self.window.set_context(None)
+            old.worker.shutdown(SHUTDOWN_WAIT_MS)
+
+    @Slot(str)
+    def open_saved(self, record_id: str) -> None:
+        if record_id == LOCAL_ID:
+            self.open_local()
+            return
+        record = self.manager.get(record_id)
+        if record is None:
+            self._fail(f"The saved connection {record_id!r} no longer exists.")
+            return
+        key = self.manager.key_for(record.id)
+        if not key:
+            self._ask_for_key(record)
+            return
+        if self.local is not None:
+            self.local.stop()
+        self.connect_to(ConnectionInfo(record.name, record.base_url, False, record.id), key)
+
+    def _ask_for_key(self, record: ConnectionRecord) -> None:
+        dialog = self.window.show_connections()
+        dialog.show_form()
+        dialog.form.prefill(record)
+        dialog.form.message.setText(
+            f"The API key for “{record.name}” was kept for one session only; enter it again.")
+        dialog.form.message.setVisible(True)
+
+    @Slot()
+    def open_local(self) -> None:
+        """Start (or reuse) Relay Local and connect to it when it answers."""
+        if self.local is not None and self.local.is_running and self.local.api_key:
+            self._on_local_ready(self.local.base_url, self.local.api_key)
+            return
+        if self.local is None:
+            self.local = LocalWorkspace(self.paths.local_workspace, self.credentials,
+                                        seed_demo=self.workspace_seed_demo, parent=self)
+            self.local.status.connect(self._on_local_status)
+            self.local.ready.connect(self._on_local_ready)
+            self.local.failed.connect(self._on_local_failed)
+            self.local.seed_failed.connect(self._on_seed_failed)
+            self.local.crashed.connect(self._on_local_crashed)
+            self.local.restarted.connect(self._on_local_restarted)
+        self.window.first_run.set_local_busy(True)
+        self._local_activity = self.activity.begin("Starting Relay Local…")
+        self.local.start()
+
+    def _end_local_activity(self) -> None:
+        if self._local_activity is not None:
+            self.activity.end(self._local_activity)
+            self._local_activity = None
+
+    @Slot(str)
+    def _on_local_status(self, text: str) -> None:
+        self.window.first_run.set_local_status(text)
+        if self._local_activity is not None:
+            self.activity.update(self._local_activity, text)
+
+    @Slot(str, str)
+    def _on_local_ready(self, base_url: str, api_key: str) -> None:
+        self._end_local_activity()
+        self.window.first_run.set_local_busy(False)
+        self.window.first_run.set_local_status("")
+        self.manager.save_local(ConnectionRecord(LOCAL_ID, "Local workspace", base_url, True))
+        self.connect_to(ConnectionInfo("Local workspace", base_url, True, LOCAL_ID), api_key)
+
+    @Slot(str)
+    def _on_local_failed(self, message: str) -> None:
+        self._end_local_activity()
+        self.window.first_run.set_local_busy(False)
+        self.window.first_run.set_local_status(message)
+        if self.context is not None and self.context.connection.is_local:
+            self.window.status.set_state("offline", message)
+        self._fail(message)
+
+    @Slot(str)
+    def _on_seed_failed(self, message: str) -> None:
+        self.window.status.showMessage(f"The demo dataset could not be created: {message}",
+                                       15000)
+
+    @Slot(str)
+    def _on_local_crashed(self, message: str) -> None:
+        self.window.status.set_state("offline", message)
+        self.window.status.showMessage(message, 15000)
+
+    @Slot(str, str)
+    def _on_local_restarted(self, base_url: str, api_key: str) -> None:
+        self.window.status.showMessage("Relay Local is running again.", 8000)
+        ctx = self.context
+        if ctx is not None and ctx.connection.is_local and ctx.connection.base_url == base_url:
+            self.window.retry_connection()
+        elif ctx is not None and ctx.connection.is_local:
+            self._on_local_ready(base_url, api_key)
+
+    def _fail(self, message: str) -> None:
+        log.error("%s", message)
+        self.connection_failed.emit(message)
+        show_error(self.window, ValueError(message), title="Could not connect")
+
+    # -- shutdown --------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop everything with bounded waits; never hangs."""
+        self.window.save_layout()
+        self.window.log_view.detach()
+        self._close_context()
+        self.manager.shutdown()
+        self.thread_pool.clear()
+        self.thread_pool.waitForDone(SHUTDOWN_WAIT_MS)
+        if self.local is not None:
+            self.local.stop()
+
+
+def _app_icon() -> QIcon:
+    path = resources.files("resources") / "icons" / "relay-desktop.svg"
+    return QIcon(str(path))
+
+
+def configure_logging() -> None:
+    root = logging.getLogger()
+    if not any(getattr(h, "_relay", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._relay = True  # type: ignore[attr-defined]
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+class Screenshot(QObject):
+    """Drives ``--screenshot``: waits for the data (bounded), renders the window, saves a PNG.
+
+    Signals:
+        done(int): the exit status (0 written, 1 failed).
+    """
+
+    done = Signal(int)
+
+    def __init__(self, app: Application, path: Path, timeout_s: float = 150.0) -> None:
+        super().__init__(app)
+        self.app = app
+        self.path = path
+        self.window = app.window
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(lambda: self._finish(1, "timed out waiting for the data"))
+        self._timer.start(int(timeout_s * 1000))
+        self.window.datasets.datasets_loaded.connect(self._on_datasets)
+        self.window.audio_list.model.page_loaded.connect(self._on_page)
+        self.window.datasets.load_failed.connect(
+            lambda exc: self._finish(1, f"loading datasets failed: {exc}"))
+        app.connection_failed.connect(lambda msg: self._finish(1, msg))
+        self._finished = False
+
+    @Slot(object)
+    def _on_datasets(self, datasets: list[Dataset]) -> None:
+        if not datasets:
+            log.warning("The workspace has no datasets; the screenshot shows an empty list")
+            QTimer.singleShot(300, self._grab)
+            return
+        demo = next((d for d in datasets if "demo" in d.name.lower()), datasets[0])
+        if not self.window.datasets.select_dataset(demo.id):
+            self._finish(1, "the demo dataset could not be selected")
+
+    @Slot(int, int)
+    def _on_page(self, page: int, _rows: int) -> None:
+        if page == 1:
+            table = self.window.audio_list.table
+            if self.window.audio_list.model.rowCount():
+                table.selectRow(0)
+            QTimer.singleShot(300, self._grab)
+
+    def _grab(self) -> None:
+        if self._finished:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ok = self.window.grab().save(str(self.path), "PNG")
+        self._finish(0 if ok else 1, "" if ok else f"could not write {self.path}")
+
+    def _finish(self, code: int, message: str) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self._timer.stop()
+        if message:
+            print(f"relay-desktop --screenshot: {message}", file=sys.stderr)
+        else:
+            print(f"Wrote {self.path}", flush=True)
+        self.done.emit(code)
 
 
 def run(args: argparse.Namespace) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Relay Desktop")
-    app.setOrganizationName("Relay")
-    app.setApplicationVersion(__version__)
-    window = MainWindow()
+    """Run the application (or take a screenshot); returns the exit status."""
+    size = None
     if args.screenshot:
-        window.resize(*parse_size(args.size))
-        window.show()
-
-        def grab() -> None:
-            window.grab().save(args.screenshot, "PNG")
-            app.quit()
-
-        QTimer.singleShot(300, grab)
-        return int(app.exec())
-    window.show()
-    return int(app.exec())
+        try:
+            size = parse_size(args.size)
+        except ValueError as exc:
+            print(f"relay-desktop: {exc}", file=sys.stderr)
+            return 2
+    configure_logging()
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("Relay Desktop")
+    qapp.setOrganizationName("Relay")
+    qapp.setApplicationVersion(__version__)
+    qapp.setDesktopFileName("relay-desktop")
+    app = Application(qapp)
+    exit_code = [0]
+    if args.screenshot:
+        shot = Screenshot(app, Path(args.screenshot))
+        shot.done.connect(lambda code: (exit_code.__setitem__(0, code), qapp.quit()))
+        assert size is not None
+        app.window.resize(*size)
+        app.window.show()
+        use_local = args.local or app.manager.environment() is None
+        app.start(local=use_local)
+    else:
+        app.window.show()
+        app.start(local=args.local)
+    status = int(qapp.exec())
+    app.shutdown()
+    code = exit_code[0] if args.screenshot else status
+    if lingering_threads():
+        # a request is still reading after the bounded wait: leave without waiting for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

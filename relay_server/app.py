@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from relay_server import __version__
+from relay_server.auth import ApiKeyMiddleware
 from relay_server.config import ServerSettings
 from relay_server.db.session import make_engine, make_session_factory, upgrade_database
 from relay_server.errors import install_error_handlers
@@ -49,6 +50,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.storage = make_storage(settings)
     install_error_handlers(app)
+    app.add_middleware(ApiKeyMiddleware, prefix="/api/")
     for module in (health, datasets, audio, annotation_sets, annotations, storage_endpoint):
         app.include_router(module.router)
     return app

@@ -1,15 +1,25 @@
-"""API keys: generation, hashing, lookup, and the request dependency."""
+"""API keys: generation, hashing, lookup, the /api/ gate and the tenant dependency.
+
+Every request under ``/api/`` passes :class:`ApiKeyMiddleware` first: a missing
+or unknown ``X-API-Key`` is a 401 before the body is even parsed, and the
+caller's tenant id is put on ``request.state.tenant_id`` for the routers.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relay_server.db.models import ApiKey, Tenant
 
@@ -41,6 +51,45 @@ def tenant_for_key(session: Session, key: str) -> Tenant | None:
     return row.tenant if row is not None else None
 
 
+def tenant_id_for_key(factory: sessionmaker[Session], key: str) -> uuid.UUID | None:
+    """The tenant id of an active key, or None (one indexed query)."""
+    with factory() as session:
+        return session.scalar(
+            select(ApiKey.tenant_id).where(ApiKey.key_hash == hash_key(key),
+                                           ApiKey.revoked_at.is_(None))
+        )
+
+
+MISSING_KEY = "Missing API key (X-API-Key header)"
+INVALID_KEY = "Invalid API key"
+
+
+class ApiKeyMiddleware:
+    """ASGI middleware: authenticate every request whose path starts with ``prefix``."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        key = Headers(scope=scope).get("x-api-key")
+        tenant_id = None
+        if key:
+            factory = scope["app"].state.session_factory
+            tenant_id = await run_in_threadpool(tenant_id_for_key, factory, key)
+        if tenant_id is None:
+            response = JSONResponse({"detail": INVALID_KEY if key else MISSING_KEY},
+                                    status_code=status.HTTP_401_UNAUTHORIZED)
+            await response(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["tenant_id"] = tenant_id
+        await self.app(scope, receive, send)
+
+
 def get_session(request: Request):  # type: ignore[no-untyped-def]
     """FastAPI dependency: one database session per request."""
     session: Session = request.app.state.session_factory()
@@ -55,13 +104,19 @@ def get_session(request: Request):  # type: ignore[no-untyped-def]
 
 
 def current_tenant_id(
+    request: Request,
     key: str | None = Depends(api_key_header),
-    session: Session = Depends(get_session),
 ) -> uuid.UUID:
-    """Resolve the caller's tenant from ``X-API-Key``; 401 when missing or unknown."""
+    """The caller's tenant id: set by :class:`ApiKeyMiddleware`, else looked up here.
+
+    401 when the key is missing or unknown.
+    """
+    tenant_id = getattr(request.state, "tenant_id", None)
+    if isinstance(tenant_id, uuid.UUID):
+        return tenant_id
     if not key:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Missing API key (X-API-Key header)")
-    tenant = tenant_for_key(session, key)
-    if tenant is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid API key")
-    return tenant.id
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, MISSING_KEY)
+    found = tenant_id_for_key(request.app.state.session_factory, key)
+    if found is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, INVALID_KEY)
+    return found

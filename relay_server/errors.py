@@ -3,6 +3,10 @@
 Ordinary errors are ``{"detail": "..."}``; validation errors are
 ``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}``. Nothing
 reaches the client as an HTML page or a bare 500 traceback.
+
+A path id that is not a UUID (``/datasets/abc``) names no resource, so it is
+answered like an unknown id: 404 with ``"<Resource> not found"``. Malformed
+JSON and wrong content types are 422s located at ``["body", ...]``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,40 @@ class ApiError(Exception):
         self.detail = detail
 
 
+class FieldErrors(Exception):
+    """A 422 found by the server's own rules, in the documented loc/msg/type shape."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(items)} invalid field(s)")
+        self.items = items
+
+
+def field_error(loc: list[str | int], msg: str, type_: str = "value_error") -> dict[str, Any]:
+    """One item of a 422 ``detail`` list."""
+    return {"loc": list(loc), "msg": msg, "type": type_}
+
+
+# Path parameter -> the resource it names, for the "not a UUID" 404s.
+PATH_RESOURCES = {
+    "dataset_id": "Dataset",
+    "annotation_set_id": "Annotation set",
+    "annotation_id": "Annotation",
+    "audio_id": "Audio file",
+    "job_id": "Job",
+    "model_id": "Model",
+    "file_id": "File",
+}
+
+
+def _malformed_path_id(errors: list[dict[str, Any]]) -> str | None:
+    """The resource named by the first path id that failed to parse, if any."""
+    for err in errors:
+        loc = list(err.get("loc", []))
+        if len(loc) == 2 and loc[0] == "path" and str(err.get("type", "")).startswith("uuid"):
+            return PATH_RESOURCES.get(str(loc[1]), "Resource")
+    return None
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, f"{what} not found")
 
@@ -41,9 +79,16 @@ def validation_error(items: list[dict[str, Any]]) -> JSONResponse:
 
 
 def _clean_validation_item(err: dict[str, Any]) -> dict[str, Any]:
-    item = {"loc": list(err.get("loc", [])), "msg": str(err.get("msg", "")),
-            "type": str(err.get("type", "value_error"))}
-    return item
+    loc = [part if isinstance(part, int) else str(part) for part in err.get("loc", [])]
+    kind = str(err.get("type", "value_error"))
+    msg = str(err.get("msg", ""))
+    if kind == "json_invalid":
+        reason = (err.get("ctx") or {}).get("error")
+        msg = f"The request body is not valid JSON ({reason})" if reason else \
+            "The request body is not valid JSON"
+    elif kind == "model_attributes_type" and loc == ["body"]:
+        msg = "The request body must be a JSON object sent with Content-Type: application/json"
+    return {"loc": loc, "msg": msg, "type": kind}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -59,7 +104,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return validation_error([_clean_validation_item(e) for e in exc.errors()])
+        errors = list(exc.errors())
+        resource = _malformed_path_id(errors)
+        if resource is not None:
+            return JSONResponse(status_code=404, content={"detail": f"{resource} not found"})
+        return validation_error([_clean_validation_item(e) for e in errors])
+
+    @app.exception_handler(FieldErrors)
+    async def _field_errors(_request: Request, exc: FieldErrors) -> JSONResponse:
+        return validation_error(exc.items)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,16 +1,451 @@
-"""The main window: docks around the audio editor."""
+"""The main window: docks around the editor area, menus, shortcuts and the status bar.
+
+Plug-in points for the other panels:
+
+* ``set_editor(widget)`` puts a widget in the central area.
+* ``add_panel(widget, title, area, object_name)`` adds a dock, lists it in the
+  View menu and hands it the AppContext: a panel with a ``set_context(ctx)``
+  method is called with the context on every (re)connection, and with None
+  when the window disconnects.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from relay_desktop import __version__
+from relay_desktop.api.models import AudioFile, Dataset
+from relay_desktop.core.connections import LOCAL_ID
+from relay_desktop.services.connections import ConnectionManager
+from relay_desktop.services.context import AppContext
+from relay_desktop.ui.audio_list import AudioListView
+from relay_desktop.ui.connection import ConnectionsDialog, FirstRunScreen
+from relay_desktop.ui.datasets import DatasetBrowser
+from relay_desktop.ui.errors import show_error
+from relay_desktop.ui.log_view import LogView
+from relay_desktop.ui.shortcuts import ShortcutRegistry, ShortcutsDialog
+
+log = logging.getLogger(__name__)
+
+LAYOUT_VERSION = 1
+AREAS = {
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+    "top": Qt.DockWidgetArea.TopDockWidgetArea,
+    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+}
+
+
+class EditorPlaceholder(QFrame):
+    """What the central area shows until an editor is plugged in or a file is opened."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("editorPlaceholder")
+        self.label = QLabel("Select an audio file and press Enter to open it here.", self)
+        self.label.setObjectName("emptyState")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.label)
+
+    @Slot(object)
+    def show_file(self, audio: AudioFile) -> None:
+        self.label.setText(f"{audio.filename}\n\nNo editor is installed in this build.")
 
 
 class MainWindow(QMainWindow):
-    """Top-level window of Relay Desktop."""
+    """Top-level window of Relay Desktop.
 
-    def __init__(self) -> None:
+    Signals:
+        local_requested(): the user asked for the local workspace.
+        connection_requested(str): the user asked to open a saved connection (its id).
+        theme_requested(str): "system", "light" or "dark" from the View menu.
+        context_changed(object): the AppContext now in use (None when disconnected).
+        dataset_selected(object): the Dataset selected in the browser (or None).
+        audio_file_activated(object): the AudioFile the user opened.
+    """
+
+    local_requested = Signal()
+    connection_requested = Signal(str)
+    theme_requested = Signal(str)
+    context_changed = Signal(object)
+    dataset_selected = Signal(object)
+    audio_file_activated = Signal(object)
+
+    def __init__(self, manager: ConnectionManager, layout_file: Path | None = None,
+                 theme_mode: str = "system") -> None:
         super().__init__()
-        self.setWindowTitle(f"Relay Desktop {__version__}")
-        self.setCentralWidget(QLabel("Relay Desktop"))
+        self.setObjectName("mainWindow")
+        self.manager = manager
+        self.context: AppContext | None = None
+        self.shortcuts = ShortcutRegistry()
+        self._layout_file = layout_file
+        self._panels: list[QDockWidget] = []
+        self._error_box: QMessageBox | None = None
+        self._activity: object = None
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setDockNestingEnabled(True)
+
+        from relay_desktop.ui.status_bar import StatusBar
+
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.status.retry_requested.connect(self.retry_connection)
+
+        self.first_run = FirstRunScreen(manager, self)
+        self.first_run.local_requested.connect(self.local_requested)
+        self.first_run.server_connected.connect(lambda r: self.connection_requested.emit(r.id))
+        self.editor_host = QStackedWidget(self)
+        self.editor_placeholder = EditorPlaceholder(self)
+        self.editor_host.addWidget(self.editor_placeholder)
+        self.editor: QWidget = self.editor_placeholder
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.first_run)
+        self.pages.addWidget(self.editor_host)
+        self.setCentralWidget(self.pages)
+
+        self.datasets = DatasetBrowser(self)
+        self.audio_list = AudioListView(self)
+        self.log_view = LogView(self)
+        self.log_view.attach()
+        self.datasets.dataset_selected.connect(self._on_dataset_selected)
+        self.datasets.datasets_loaded.connect(lambda _d: self.status.set_state("online"))
+        self.datasets.load_failed.connect(self._on_load_failed)
+        self.audio_list.audio_file_activated.connect(self._on_audio_activated)
+
+        self.view_menu = QMenu("&View", self)
+        self.dataset_dock = self._dock(self.datasets, "Datasets", "datasetsDock", "left")
+        self.audio_dock = self._dock(self.audio_list, "Audio files", "audioDock", "left")
+        self.splitDockWidget(self.dataset_dock, self.audio_dock, Qt.Orientation.Horizontal)
+        self.log_dock = self._dock(self.log_view, "Log", "logDock", "bottom")
+        self.log_dock.setVisible(False)
+        self._build_menus(theme_mode)
+        self.resize(1400, 860)
+        self.resizeDocks([self.dataset_dock, self.audio_dock], [260, 620],
+                         Qt.Orientation.Horizontal)
+        self._update_title()
+        self._show_connected(False)
+
+    # -- plug-in points ----------------------------------------------------------
+
+    def set_editor(self, widget: QWidget) -> None:
+        """Use ``widget`` as the central editor (replacing the placeholder)."""
+        if self.editor is not self.editor_placeholder:
+            self.editor_host.removeWidget(self.editor)
+        self.editor = widget
+        self.editor_host.addWidget(widget)
+        self.editor_host.setCurrentWidget(widget)
+        setter = getattr(widget, "set_context", None)
+        if callable(setter):
+            setter(self.context)
+
+    def add_panel(self, widget: QWidget, title: str, area: str | Qt.DockWidgetArea = "right",
+                  object_name: str = "") -> QDockWidget:
+        """Add ``widget`` as a dock (its visibility toggle goes in the View menu)."""
+        name = object_name or f"{type(widget).__name__}Dock"
+        dock = self._dock(widget, title, name, area)
+        setter = getattr(widget, "set_context", None)
+        if callable(setter):
+            setter(self.context)
+        return dock
+
+    def _dock(self, widget: QWidget, title: str, name: str,
+              area: str | Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(AREAS[area] if isinstance(area, str) else area, dock)
+        toggle = dock.toggleViewAction()
+        separator = getattr(self, "_panels_end", None)
+        if separator is None:
+            self.view_menu.addAction(toggle)
+        else:
+            self.view_menu.insertAction(separator, toggle)
+        index = len(self._panels) + 1
+        if index <= 9:
+            self.shortcuts.register("View", toggle, f"Ctrl+{index}")
+        self._panels.append(dock)
+        return dock
+
+    def panels(self) -> list[QDockWidget]:
+        return list(self._panels)
+
+    # -- menus and shortcuts -------------------------------------------------------
+
+    def _action(self, group: str, text: str, shortcut: Any, slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        self.shortcuts.register(group, action, shortcut)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self, theme_mode: str) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.connections_action = self._action("File", "&Connections…", "Ctrl+K",
+                                               self.show_connections)
+        self.local_action = self._action("File", "Open &local workspace", "Ctrl+Shift+L",
+                                         self.local_requested.emit)
+        self.switch_menu = QMenu("&Switch connection", self)
+        self.switch_menu.aboutToShow.connect(self._fill_switch_menu)
+        self.quit_action = self._action("File", "&Quit", "Ctrl+Q",
+                                        self.close)
+        file_menu.addAction(self.connections_action)
+        file_menu.addMenu(self.switch_menu)
+        file_menu.addAction(self.local_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        ds_menu = bar.addMenu("&Datasets")
+        for action, keys in ((self.datasets.new_action, "Ctrl+N"),
+                             (self.datasets.edit_action, "F2"),
+                             (self.datasets.delete_action, "Ctrl+Shift+Delete"),
+                             (self.datasets.refresh_action, "F5")):
+            self.shortcuts.register("Datasets", action, keys)
+            ds_menu.addAction(action)
+            self.addAction(action)
+        self.find_action = self._action("Datasets", "&Find dataset", "Ctrl+F",
+                                        self._focus_search)
+        ds_menu.addAction(self.find_action)
+
+        audio_menu = bar.addMenu("&Audio")
+        for action, keys in ((self.audio_list.refresh_action, "Ctrl+R"),
+                             (self.audio_list.filter_action, "Ctrl+Shift+F")):
+            self.shortcuts.register("Audio", action, keys)
+            audio_menu.addAction(action)
+            self.addAction(action)
+        self.focus_audio_action = self._action("Audio", "Go to the &file list", "Ctrl+L",
+                                               self.audio_list.table.setFocus)
+        audio_menu.addAction(self.focus_audio_action)
+
+        bar.addMenu(self.view_menu)
+        self._panels_end = self.view_menu.addSeparator()
+        theme_menu = self.view_menu.addMenu("&Theme")
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for mode, text in (("system", "Follow the &system"), ("light", "&Light"),
+                           ("dark", "&Dark")):
+            action = QAction(text, self, checkable=True)
+            action.setChecked(mode == theme_mode)
+            action.triggered.connect(lambda _c=False, m=mode: self.theme_requested.emit(m))
+            self.theme_group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[mode] = action
+        self.cycle_theme_action = self._action("View", "Switch &theme", "Ctrl+Shift+T",
+                                               self._cycle_theme)
+        self.view_menu.addAction(self.cycle_theme_action)
+        self.reset_layout_action = self._action("View", "&Reset layout", "Ctrl+Shift+0",
+                                                self.reset_layout)
+        self.view_menu.addAction(self.reset_layout_action)
+
+        help_menu = bar.addMenu("&Help")
+        self.shortcuts_action = self._action("Help", "&Keyboard shortcuts", "F1",
+                                             self.show_shortcuts)
+        self.about_action = self._action("Help", "&About Relay Desktop", "Shift+F1",
+                                         self.show_about)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
+
+    def _fill_switch_menu(self) -> None:
+        self.switch_menu.clear()
+        current = self.context.connection.id if self.context else ""
+        entries = [(LOCAL_ID, "Local workspace")]
+        entries += [(r.id, f"{r.name} ({r.base_url})") for r in self.manager.records()
+                    if not r.is_local]
+        for record_id, text in entries:
+            action = self.switch_menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(record_id == current)
+            action.triggered.connect(lambda _c=False, i=record_id: self.connection_requested.emit(i)
+                                     if i != LOCAL_ID else self.local_requested.emit())
+
+    def _cycle_theme(self) -> None:
+        modes = list(self.theme_actions)
+        current = next((m for m, a in self.theme_actions.items() if a.isChecked()), "system")
+        mode = modes[(modes.index(current) + 1) % len(modes)]
+        self.theme_actions[mode].setChecked(True)
+        self.theme_requested.emit(mode)
+
+    def _focus_search(self) -> None:
+        self.dataset_dock.show()
+        self.datasets.search.setFocus()
+        self.datasets.search.selectAll()
+
+    @Slot()
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.shortcuts, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "About Relay Desktop",
+                          f"Relay Desktop {__version__}\nLabel, train and detect artifacts in "
+                          "generated speech.", QMessageBox.StandardButton.Close, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        box.open()
+
+    @Slot()
+    def show_connections(self) -> ConnectionsDialog:
+        current = self.context.connection.id if self.context else ""
+        dialog = ConnectionsDialog(self.manager, current, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.switch_requested.connect(
+            lambda i: self.local_requested.emit() if i == LOCAL_ID
+            else self.connection_requested.emit(i))
+        dialog.open()
+        return dialog
+
+    def set_theme_mode(self, mode: str, effective: str) -> None:
+        if mode in self.theme_actions:
+            self.theme_actions[mode].setChecked(True)
+        self.audio_list.model.theme = effective
+        self.audio_list.table.viewport().update()
+
+    # -- connection ---------------------------------------------------------------------
+
+    def set_context(self, context: AppContext | None) -> None:
+        """Connect every panel to ``context`` (None: back to the first-run screen)."""
+        self.context = context
+        worker = context.worker if context else None
+        if context is not None:
+            if self._activity is not context.activity:
+                self._activity = context.activity
+                context.activity.changed.connect(self.status.set_activity)
+            worker_ = context.worker
+            worker_.server_unreachable.connect(self._on_unreachable)
+            worker_.server_reachable.connect(lambda: self.status.set_state("online"))
+            self.status.set_server(context.connection.name)
+            self.status.set_state("connecting")
+        else:
+            self.status.set_server("")
+            self.status.set_state("disconnected")
+            self.status.set_activity("")
+        self.datasets.set_worker(worker)
+        self.audio_list.set_worker(worker)
+        for dock in self._panels:
+            setter = getattr(dock.widget(), "set_context", None)
+            if callable(setter):
+                setter(context)
+        setter = getattr(self.editor, "set_context", None)
+        if callable(setter) and self.editor is not self.editor_placeholder:
+            setter(context)
+        self._update_title()
+        self._show_connected(context is not None)
+        self.context_changed.emit(context)
+
+    def show_first_run(self) -> None:
+        self.set_context(None)
+
+    def _show_connected(self, connected: bool) -> None:
+        self.pages.setCurrentWidget(self.editor_host if connected else self.first_run)
+        for dock in (self.dataset_dock, self.audio_dock):
+            dock.setVisible(connected)
+
+    def _update_title(self) -> None:
+        where = f" — {self.context.connection.name}" if self.context else ""
+        self.setWindowTitle(f"Relay Desktop{where}")
+
+    @Slot(object)
+    def _on_unreachable(self, exc: BaseException) -> None:
+        self.status.set_state("offline", str(exc))
+        if self._error_box is None:
+            self._error_box = show_error(self, exc, title="Connection lost",
+                                         retry=self.retry_connection)
+            self._error_box.finished.connect(lambda _r: setattr(self, "_error_box", None))
+
+    @Slot(object)
+    def _on_load_failed(self, exc: BaseException) -> None:
+        from relay_desktop.ui.errors import is_connection_problem
+
+        if is_connection_problem(exc):
+            self.status.set_state("offline", str(exc))
+        else:
+            self.status.set_state("online")
+
+    @Slot()
+    def retry_connection(self) -> None:
+        """Try again after a lost connection: reload the datasets and the file list."""
+        if self.context is None:
+            return
+        self.status.set_state("connecting")
+        self.datasets.refresh()
+        if self.audio_list.dataset is not None:
+            self.audio_list.refresh()
+
+    @Slot(object)
+    def _on_dataset_selected(self, dataset: Dataset | None) -> None:
+        self.audio_list.set_dataset(dataset)
+        self.dataset_selected.emit(dataset)
+
+    @Slot(object)
+    def _on_audio_activated(self, audio: AudioFile) -> None:
+        if self.editor is self.editor_placeholder:
+            self.editor_placeholder.show_file(audio)
+        self.audio_file_activated.emit(audio)
+
+    # -- layout persistence -------------------------------------------------------------
+
+    def _settings(self) -> QSettings | None:
+        if self._layout_file is None:
+            return None
+        return QSettings(str(self._layout_file), QSettings.Format.IniFormat)
+
+    def save_layout(self) -> None:
+        settings = self._settings()
+        if settings is None:
+            return
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        settings.sync()
+
+    def restore_layout(self) -> bool:
+        """Restore geometry and dock layout saved by ``save_layout`` (call after add_panel)."""
+        settings = self._settings()
+        if settings is None:
+            return False
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        restored = False
+        if isinstance(geometry, QByteArray | bytes):
+            restored = self.restoreGeometry(QByteArray(geometry))
+        if isinstance(state, QByteArray | bytes):
+            restored = self.restoreState(QByteArray(state), LAYOUT_VERSION) and restored
+        return restored
+
+    @Slot()
+    def reset_layout(self) -> None:
+        for dock in self._panels:
+            dock.setFloating(False)
+        self.dataset_dock.show()
+        self.audio_dock.show()
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dataset_dock)
+        self.splitDockWidget(self.dataset_dock, self.audio_dock, Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, lambda: self.resizeDocks(
+            [self.dataset_dock, self.audio_dock], [260, 620], Qt.Orientation.Horizontal))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.log_view.detach()
+        super().closeEvent(event)

@@ -104,7 +104,12 @@ class AnnotationSet(Base):
 
 class Annotation(Base):
     __tablename__ = "annotations"
-    __table_args__ = (Index("ix_annotations_set_audio", "annotation_set_id", "audio_file_id"),)
+    __table_args__ = (
+        Index("ix_annotations_set_audio", "annotation_set_id", "audio_file_id"),
+        # 0002: deleting an audio file cascades here; and "is this type still used?"
+        Index("ix_annotations_audio_file", "audio_file_id"),
+        Index("ix_annotations_set_type", "annotation_set_id", "artifact_type"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     annotation_set_id: Mapped[uuid.UUID] = mapped_column(

@@ -1,1 +1,1 @@
-
+"""Audio processing after confirm: decode, normalise, compute features (embedding)."""

@@ -1,5 +1,178 @@
-"""Routes for audio (to be implemented)."""
+"""Audio routes: presigned upload, confirm, list, and the get/delete/download extensions."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import logging
+import os
+import uuid
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from relay_server.auth import current_tenant_id, get_session
+from relay_server.config import DOWNLOAD_URL_TTL_S
+from relay_server.db.base import utcnow
+from relay_server.db.models import Annotation, AudioFile
+from relay_server.errors import ApiError, conflict
+from relay_server.pagination import PageParams, envelope, page_params, paginate
+from relay_server.schemas.audio import (
+    AudioFileList,
+    AudioFileOut,
+    ConfirmRequest,
+    ConfirmResponse,
+    DownloadLink,
+    ProcessingStatus,
+    UploadUrlRequest,
+    UploadUrlResponse,
+)
+from relay_server.scoping import audio_or_404, dataset_or_404
+from relay_server.storage.base import Storage
+from relay_server.storage.errors import ObjectNotFound
+from relay_server.storage.keys import audio_key, audio_prefix
+
+log = logging.getLogger("relay_server.audio")
+router = APIRouter(prefix="/api/v1/datasets/{dataset_id}/audio", tags=["Audio"])
+
+
+def _storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+def download_ttl() -> int:
+    """Lifetime of download URLs (``RELAY_DOWNLOAD_TTL_S`` overrides the default hour)."""
+    value = os.environ.get("RELAY_DOWNLOAD_TTL_S")
+    return max(1, int(value)) if value else DOWNLOAD_URL_TTL_S
+
+
+@router.post("/upload-url", status_code=201, response_model=UploadUrlResponse)
+def create_upload_url(
+    dataset_id: uuid.UUID,
+    body: UploadUrlRequest,
+    request: Request,
+    tenant_id: uuid.UUID = Depends(current_tenant_id),
+    session: Session = Depends(get_session),
+) -> UploadUrlResponse:
+    """Create a pending AudioFile and a presigned POST for exactly ``file_size`` bytes."""
+    dataset_or_404(session, tenant_id, dataset_id)
+    audio_id = uuid.uuid4()
+    key = audio_key(tenant_id, dataset_id, audio_id, body.filename)
+    post = _storage(request).presign_upload(key, body.content_type, body.file_size,
+                                            str(request.base_url))
+    session.add(AudioFile(id=audio_id, tenant_id=tenant_id, dataset_id=dataset_id,
+                          filename=body.filename, content_type=body.content_type,
+                          file_size=body.file_size, storage_key=key,
+                          processing_status=ProcessingStatus.pending.value))
+    session.flush()
+    return UploadUrlResponse(upload_url=post.url, fields=post.fields, key=post.key,
+                             expires_in=post.expires_in, audio_id=audio_id)
+
+
+@router.post("/confirm", response_model=ConfirmResponse)
+def confirm_upload(
+    dataset_id: uuid.UUID,
+    body: ConfirmRequest,
+    request: Request,
+    tenant_id: uuid.UUID = Depends(current_tenant_id),
+    session: Session = Depends(get_session),
+) -> ConfirmResponse:
+    """Check the object is stored, record its size, and queue processing."""
+    dataset_or_404(session, tenant_id, dataset_id)
+    row = audio_or_404(session, tenant_id, dataset_id, body.audio_id)
+    if row.confirmed_at is not None:
+        raise conflict(f"This audio file was already confirmed (processing status: "
+                       f"{row.processing_status}).")
+    try:
+        size = _storage(request).size(row.storage_key)
+    except ObjectNotFound:
+        raise ApiError(400, "The file has not been uploaded yet: POST it to the upload_url "
+                            "with the fields from upload-url, then confirm.") from None
+    now = utcnow()
+    result = session.execute(
+        update(AudioFile)
+        .where(AudioFile.id == row.id, AudioFile.confirmed_at.is_(None))
+        .values(confirmed_at=now, file_size=size, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if not getattr(result, "rowcount", 0):
+        raise conflict("This audio file was already confirmed.")
+    session.commit()  # the worker must see the confirmation before it sees the task
+    try:
+        request.app.state.jobs.enqueue("process_audio", audio_id=str(row.id))
+    except Exception:  # the start-up recovery queues it again from the database
+        log.exception("Could not queue processing of %s", row.id)
+    return ConfirmResponse(audio_id=row.id, status=ProcessingStatus.pending,
+                           message="Upload confirmed; the file is queued for processing.")
+
+
+@router.get("", response_model=AudioFileList)
+def list_audio(
+    dataset_id: uuid.UUID,
+    params: PageParams = Depends(page_params),
+    processing_status: ProcessingStatus | None = Query(
+        None, description="only files in this processing status"),
+    tenant_id: uuid.UUID = Depends(current_tenant_id),
+    session: Session = Depends(get_session),
+) -> dict[str, object]:
+    """One page of the dataset's audio files, oldest first."""
+    dataset_or_404(session, tenant_id, dataset_id)
+    query = select(AudioFile).where(AudioFile.dataset_id == dataset_id,
+                                    AudioFile.tenant_id == tenant_id)
+    if processing_status is not None:
+        query = query.where(AudioFile.processing_status == processing_status.value)
+    rows, total = paginate(session, query.order_by(AudioFile.created_at, AudioFile.id), params)
+    return envelope([AudioFileOut.model_validate(r) for r in rows], total, params)
+
+
+@router.get("/{audio_id}", response_model=AudioFileOut)
+def get_audio(
+    dataset_id: uuid.UUID,
+    audio_id: uuid.UUID,
+    tenant_id: uuid.UUID = Depends(current_tenant_id),
+    session: Session = Depends(get_session),
+) -> AudioFileOut:
+    """Relay Local extension: one audio file."""
+    dataset_or_404(session, tenant_id, dataset_id)
+    return AudioFileOut.model_validate(audio_or_404(session, tenant_id, dataset_id, audio_id))
+
+
+@router.delete("/{audio_id}", status_code=204, response_class=Response)
+def delete_audio(
+    dataset_id: uuid.UUID,
+    audio_id: uuid.UUID,
+    request: Request,
+    tenant_id: uuid.UUID = Depends(current_tenant_id),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Relay Local extension: delete the file, its annotations and its stored objects."""
+    dataset_or_404(session, tenant_id, dataset_id)
+    row = audio_or_404(session, tenant_id, dataset_id, audio_id)
+    session.execute(delete(Annotation).where(Annotation.audio_file_id == row.id)
+                    .execution_options(synchronize_session=False))
+    session.delete(row)
+    session.commit()
+    try:
+        _storage(request).delete_prefix(audio_prefix(tenant_id, dataset_id, audio_id))
+    except Exception:
+        log.exception("Could not delete the stored objects of audio %s", audio_id)
+    return Response(status_code=204)
+
+
+@router.get("/{audio_id}/download-url", response_model=DownloadLink)
+def download_url(
+    dataset_id: uuid.UUID,
+    audio_id: uuid.UUID,
+    request: Request,
+    tenant_id: uuid.UUID = Depends(current_tenant_id),
+    session: Session = Depends(get_session),
+) -> DownloadLink:
+    """Relay Local extension: a signed, expiring GET URL of the original upload."""
+    dataset_or_404(session, tenant_id, dataset_id)
+    row = audio_or_404(session, tenant_id, dataset_id, audio_id)
+    storage = _storage(request)
+    if not storage.exists(row.storage_key):
+        raise conflict("The file has not been uploaded yet, so there is nothing to download.")
+    ttl = download_ttl()
+    return DownloadLink(download_url=storage.download_url(row.storage_key, ttl,
+                                                          str(request.base_url)),
+                        expires_in=ttl)

@@ -1,5 +1,138 @@
-"""Routes for storage_endpoint (to be implemented)."""
+"""The object-storage endpoint of LocalStorage at ``/storage/<bucket>`` (no API key).
 
-from fastapi import APIRouter
+``POST /storage/<bucket>`` takes a presigned form upload exactly like S3's
+POST Object: 204 on success, S3-style XML errors (403 for signature, policy
+and expiry failures; 400 for size and form errors). ``GET``/``HEAD
+/storage/<bucket>/<key>?Expires=..&Signature=..`` serves a signed download,
+with HTTP Range support.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import logging
+import mimetypes
+import time
+from collections.abc import AsyncIterator
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from relay_server.storage.errors import StorageError, bad_request
+from relay_server.storage.local import LocalStorage
+from relay_server.storage.policy import verify_get
+from relay_server.storage.post_form import PostObjectReceiver, form_boundary
+
+log = logging.getLogger("relay_server.storage")
+router = APIRouter(include_in_schema=False)
+# Read (and drop) up to this much of a refused body, so the client gets to see the error.
+DRAIN_LIMIT = 64 << 20
+DRAIN_TIMEOUT_S = 10.0
+
+
+def xml_error(err: StorageError, close: bool = False) -> Response:
+    headers = {"Connection": "close"} if close else None
+    return Response(err.to_xml(), status_code=err.status_code, media_type="application/xml",
+                    headers=headers)
+
+
+def _local_storage(request: Request, bucket: str) -> LocalStorage:
+    storage = request.app.state.storage
+    if not isinstance(storage, LocalStorage) or bucket != storage.bucket:
+        raise StorageError("NoSuchBucket", "The specified bucket does not exist.", 404)
+    return storage
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError as exc:
+        raise bad_request("MalformedPOSTRequest", "Invalid Content-Length header.") from exc
+    if length < 0:
+        raise bad_request("MalformedPOSTRequest", "Invalid Content-Length header.")
+    return length
+
+
+async def _drain(stream: AsyncIterator[bytes], remaining: int | None) -> bool:
+    """Read and drop the rest of a refused body, so the client gets to read the error.
+
+    Gives up (and the connection is closed) when more than DRAIN_LIMIT bytes
+    are left or the client stalls; True when the whole body was read.
+    """
+    if remaining is not None and remaining > DRAIN_LIMIT:
+        return False
+    seen = 0
+    with anyio.move_on_after(DRAIN_TIMEOUT_S):
+        try:
+            async for chunk in stream:
+                seen += len(chunk)
+                if seen > DRAIN_LIMIT:
+                    return False
+        except (ClientDisconnect, RuntimeError):
+            return False
+        return True
+    return False
+
+
+@router.post("/storage/{bucket}")
+async def post_object(bucket: str, request: Request) -> Response:
+    """Store one object from a presigned POST form."""
+    stream = request.stream()
+    receiver: PostObjectReceiver | None = None
+    length: int | None = None
+    received = 0
+    try:
+        storage = _local_storage(request, bucket)
+        length = _content_length(request)
+        receiver = PostObjectReceiver(storage, bucket,
+                                      form_boundary(request.headers.get("content-type")),
+                                      length)
+        async for chunk in stream:
+            received += len(chunk)
+            receiver.feed(chunk)
+        key = await run_in_threadpool(receiver.finish)  # fsync + rename off the event loop
+    except StorageError as err:
+        if receiver is not None:
+            receiver.abort()
+        complete = await _drain(stream, None if length is None else length - received)
+        return xml_error(err, close=not complete)
+    except ClientDisconnect:
+        if receiver is not None:
+            receiver.abort()
+        log.info("Upload to /storage/%s abandoned by the client", bucket)
+        return Response(status_code=400)
+    except BaseException:
+        if receiver is not None:
+            receiver.abort()
+        raise
+    status = receiver.fields.get("success_action_status", "204")
+    if status == "201":
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Bucket>{bucket}'
+                f"</Bucket><Key>{key}</Key></PostResponse>")
+        return Response(body, status_code=201, media_type="application/xml")
+    return Response(status_code=200 if status == "200" else 204)
+
+
+@router.api_route("/storage/{bucket}/{key:path}", methods=["GET", "HEAD"])
+async def get_object(bucket: str, key: str, request: Request) -> Response:
+    """Serve a stored object to a holder of a signed, unexpired URL (Range supported)."""
+    try:
+        storage = _local_storage(request, bucket)
+        verify_get(storage.secret, bucket, key, request.query_params.get("Expires"),
+                   request.query_params.get("Signature"), time.time())
+        try:
+            path = storage.path(key)
+        except ValueError as exc:
+            raise bad_request("InvalidArgument", "The object key is not valid.") from exc
+        if not path.is_file():
+            raise StorageError("NoSuchKey", "The specified key does not exist.", 404)
+    except StorageError as err:
+        return xml_error(err)
+    media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, filename=key.rsplit("/", 1)[-1],
+                        content_disposition_type="attachment")

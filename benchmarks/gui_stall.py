@@ -1,0 +1,183 @@
+"""gui_stall: the longest GUI event-loop stall while the audio list pages through 10,000 files.
+
+A 5 ms QTimer on the GUI thread records the largest gap between its ticks.
+Scenarios: listing 10,000 files through the AudioListModel (scrolling to the
+end so every page is fetched), and the same listing through a slow server
+(a fault-injecting proxy adding latency to every request). The baseline is
+the same probe on an idle event loop in the same run. Target: no stall over
+50 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+TARGET_MS = 50.0
+
+
+def insert_audio_rows(data_dir: Path, env: dict[str, str], dataset_id: str, count: int,
+                      statuses: tuple[str, ...] = ("ready",)) -> None:
+    """Insert ``count`` audio rows straight into a Relay Local database (test set-up only)."""
+    from sqlalchemy import insert, select
+
+    from relay_server.db.models import AudioFile, Dataset
+    from relay_server.db.session import make_engine
+
+    url = env.get("RELAY_DATABASE_URL") or f"sqlite:///{data_dir.resolve() / 'relay.sqlite3'}"
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            ds_id = uuid.UUID(dataset_id)
+            tenant_id = conn.execute(
+                select(Dataset.tenant_id).where(Dataset.id == ds_id)).scalar_one()
+            start = datetime(2025, 1, 1, tzinfo=UTC)
+            rows: list[dict[str, Any]] = []
+            for i in range(count):
+                status = statuses[i % len(statuses)]
+                rows.append({
+                    "id": uuid.uuid4(), "tenant_id": tenant_id, "dataset_id": ds_id,
+                    "filename": f"take_{i:05d}.wav", "content_type": "audio/wav",
+                    "file_size": 48_000 + 37 * i, "storage_key": f"bench/{uuid.uuid4().hex}",
+                    "processing_status": status,
+                    "error_message": "could not decode" if status == "failed" else None,
+                    "duration_ms": 1000 + 17 * i if status == "ready" else None,
+                    "sample_rate": 24000 if status == "ready" else None,
+                    "channels": 1 if status == "ready" else None,
+                    "created_at": start + timedelta(seconds=i),
+                    "updated_at": start + timedelta(seconds=i),
+                })
+            for offset in range(0, count, 2000):
+                conn.execute(insert(AudioFile), rows[offset:offset + 2000])
+    finally:
+        engine.dispose()
+
+
+class StallProbe:
+    """Measures the longest gap between ticks of a 5 ms timer on the GUI thread."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.interval_ms = interval_ms
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.longest_ms = 0.0
+        self.ticks = 0
+        self._last = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last:
+            self.longest_ms = max(self.longest_ms, (now - self._last) * 1000.0)
+        self._last = now
+        self.ticks += 1
+
+    def start(self) -> None:
+        self.longest_ms, self.ticks, self._last = 0.0, 0, 0.0
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return self.longest_ms
+
+
+def _spin(app: Any, seconds: float, until: Any = None) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if until is not None and until():
+            return True
+        time.sleep(0.001)
+    return until is None
+
+
+def list_everything(app: Any, base_url: str, api_key: str, dataset_id: str, expected: int,
+                    timeout_s: float) -> tuple[float, int, float]:
+    """Scroll an AudioListView to the end; returns (longest stall ms, rows, seconds)."""
+    from relay_desktop.api.models import Dataset
+    from relay_desktop.services.api_worker import ApiWorker
+    from relay_desktop.ui.audio_list import AudioListView
+
+    worker = ApiWorker(base_url, api_key)
+    view = AudioListView(page_size=100)
+    view.resize(900, 600)
+    view.show()
+    view.set_worker(worker)
+    probe = StallProbe()
+    probe.start()
+    t0 = time.perf_counter()
+    dataset = Dataset(dataset_id, "bench", None, (), None, None)
+    view.set_dataset(dataset)
+    model, table = view.model, view.table
+
+    def step() -> bool:
+        if model.rowCount() >= expected:
+            return True
+        table.scrollToBottom()
+        return False
+
+    _spin(app, timeout_s, step)
+    elapsed = time.perf_counter() - t0
+    stall = probe.stop()
+    rows = model.rowCount()
+    view.close()
+    worker.shutdown(5000)
+    view.deleteLater()
+    app.processEvents()
+    return stall, rows, elapsed
+
+
+def run(quick: bool) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    root = Path(__file__).resolve().parent.parent
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from PySide6.QtWidgets import QApplication
+
+    import benchmarks
+    from relay_desktop.api import RelayClient
+    from tests.support.fault_server import FaultServer, Reply
+    from tests.support.live_server import LiveServer
+
+    count = 2_000 if quick else 10_000
+    delay = 0.05 if quick else 0.1
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp:
+        os.environ.setdefault("RELAY_DESKTOP_HOME", str(Path(tmp) / "home"))
+        with LiveServer(Path(tmp) / "server") as server:
+            with RelayClient(server.base_url, server.api_key) as client:
+                dataset = client.datasets.create("gui-stall", artifact_types=[{"name": "click"}])
+            insert_audio_rows(server.data_dir, server.env, dataset.id, count)
+
+            probe = StallProbe()
+            probe.start()
+            _spin(app, 1.0)
+            baseline = probe.stop()
+
+            fast_stall, fast_rows, fast_s = list_everything(
+                app, server.base_url, server.api_key, dataset.id, count, 90)
+            with FaultServer() as slow:
+                slow.script("*", "*", Reply(proxy=server.base_url, delay=delay))
+                slow_count = min(count, 2_000)
+                slow_stall, slow_rows, slow_s = list_everything(
+                    app, slow.url, server.api_key, dataset.id, slow_count, 60)
+    value = max(fast_stall, slow_stall)
+    met = value <= TARGET_MS and fast_rows >= count and slow_rows >= slow_count
+    return benchmarks.result(
+        "gui_stall", value, baseline, "ms", f"longest stall <= {TARGET_MS:.0f} ms", met,
+        files=count, listing_stall_ms=round(fast_stall, 2), listing_rows=fast_rows,
+        listing_seconds=round(fast_s, 2), slow_server_stall_ms=round(slow_stall, 2),
+        slow_server_rows=slow_rows, slow_server_delay_s=delay,
+        slow_server_seconds=round(slow_s, 2))
+
+
+if __name__ == "__main__":
+    print(run("--quick" in sys.argv))

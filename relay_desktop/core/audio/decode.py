@@ -1,0 +1,204 @@
+"""Decoding audio files in blocks with soundfile (libsndfile).
+
+Everything here reads bounded blocks: no function decodes a whole file into
+memory unless asked for a window. Every failure is an :class:`AudioDecodeError`
+whose message is a sentence for a person, never a raw libsndfile string alone.
+
+Arrays are always 2-D ``float32`` of shape ``(frames, channels)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+DEFAULT_BLOCK_FRAMES = 1 << 18  # 262144 frames: ~5 s at 48 kHz
+
+
+class AudioDecodeError(Exception):
+    """The file cannot be read as audio; ``str(err)`` explains why in words."""
+
+
+class DecodeCancelled(AudioDecodeError):
+    """Decoding was cancelled by the caller."""
+
+
+CancelCheck = Callable[[], bool]
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file holds, read from its header."""
+
+    path: Path
+    frames: int
+    sample_rate: int
+    channels: int
+    format: str
+    subtype: str
+    format_info: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+    @property
+    def duration_ms(self) -> int:
+        return round(self.duration_s * 1000)
+
+
+def _explain(path: Path, exc: BaseException) -> AudioDecodeError:
+    raw = str(exc).strip()
+    if "unknown format" in raw.lower() or "format not recognised" in raw.lower():
+        why = "it is not in an audio format this app can read (WAV, FLAC, OGG, MP3, AIFF...)"
+    elif "unexpected end" in raw.lower() or "truncat" in raw.lower():
+        why = "the file is truncated"
+    else:
+        detail = raw.split(":", 1)[-1].strip().rstrip(".") or type(exc).__name__
+        why = f"the file is damaged or truncated ({detail})"
+    return AudioDecodeError(f"Cannot decode {path.name}: {why}.")
+
+
+def probe(path: Path | str) -> AudioInfo:
+    """Read the header of ``path``; raise AudioDecodeError if it is not audio."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioDecodeError(f"Cannot open {path.name}: the file does not exist.")
+    if path.is_dir():
+        raise AudioDecodeError(f"Cannot open {path.name}: it is a folder, not an audio file.")
+    if path.stat().st_size == 0:
+        raise AudioDecodeError(f"Cannot decode {path.name}: the file is empty.")
+    try:
+        info = sf.info(str(path))
+    except (RuntimeError, sf.LibsndfileError, TypeError, ValueError) as exc:
+        raise _explain(path, exc) from exc
+    if info.samplerate <= 0 or info.channels <= 0:
+        raise AudioDecodeError(f"Cannot decode {path.name}: its header is damaged.")
+    if info.frames <= 0:
+        raise AudioDecodeError(f"Cannot decode {path.name}: it contains no audio samples.")
+    return AudioInfo(path=path, frames=int(info.frames), sample_rate=int(info.samplerate),
+                     channels=int(info.channels), format=str(info.format),
+                     subtype=str(info.subtype), format_info=str(info.format_info))
+
+
+def open_sound(path: Path | str) -> sf.SoundFile:
+    """Open ``path`` for reading (caller closes); AudioDecodeError on failure."""
+    path = Path(path)
+    probe(path)
+    try:
+        return sf.SoundFile(str(path))
+    except (RuntimeError, sf.LibsndfileError, TypeError, ValueError) as exc:
+        raise _explain(path, exc) from exc
+
+
+def iter_blocks(path: Path | str, block_frames: int = DEFAULT_BLOCK_FRAMES, *,
+                start: int = 0, stop: int | None = None,
+                cancelled: CancelCheck | None = None,
+                progress: Progress | None = None) -> Iterator[np.ndarray]:
+    """Yield ``(n, channels)`` float32 blocks of ``path`` from frame ``start`` to ``stop``.
+
+    The last block may be shorter. A file whose header promises more frames
+    than it holds (truncated) simply ends early. ``cancelled()`` is checked
+    between blocks (raises DecodeCancelled); ``progress(done, total)`` is called
+    after each block.
+    """
+    path = Path(path)
+    with open_sound(path) as snd:
+        total = snd.frames if stop is None else min(stop, snd.frames)
+        pos = max(0, start)
+        try:
+            if pos:
+                snd.seek(pos)
+            while pos < total:
+                if cancelled is not None and cancelled():
+                    raise DecodeCancelled(f"Decoding {path.name} was cancelled.")
+                want = min(block_frames, total - pos)
+                got = snd.read(want, dtype="float32", always_2d=True)
+                n = len(got)
+                if n == 0:
+                    break
+                pos += n
+                yield got
+                if progress is not None:
+                    progress(pos, total)
+                if n < want:
+                    break
+        except AudioDecodeError:
+            raise
+        except (RuntimeError, sf.LibsndfileError, ValueError) as exc:
+            raise _explain(path, exc) from exc
+
+
+def read_window(path: Path | str, start: int, stop: int) -> np.ndarray:
+    """Read frames ``[start, stop)`` of ``path`` as a new ``(n, channels)`` float32 array.
+
+    Meant for small windows (the visible samples at high zoom, snapping).
+    Frames beyond the end are not returned (the result may be shorter).
+    """
+    path = Path(path)
+    start = max(0, int(start))
+    stop = max(start, int(stop))
+    with open_sound(path) as snd:
+        stop = min(stop, snd.frames)
+        if stop <= start:
+            return np.zeros((0, snd.channels), dtype=np.float32)
+        try:
+            snd.seek(start)
+            return np.array(snd.read(stop - start, dtype="float32", always_2d=True))
+        except (RuntimeError, sf.LibsndfileError, ValueError) as exc:
+            raise _explain(path, exc) from exc
+
+
+def mix_down(block: np.ndarray) -> np.ndarray:
+    """The mean of the channels of a ``(n, channels)`` block, shape ``(n,)``."""
+    if block.shape[1] == 1:
+        return block[:, 0]
+    return block.mean(axis=1, dtype=np.float32)
+
+
+def zero_crossing_near(path: Path | str, sample_rate: int, t_s: float,
+                       window_ms: float = 5.0, channel: int | None = None) -> float:
+    """The time in seconds of the zero crossing nearest ``t_s`` within ``window_ms``.
+
+    Reads only the small window around ``t_s``; uses the mix when ``channel`` is
+    None. Returns ``t_s`` unchanged when the window holds no crossing.
+    """
+    half = max(1, round(window_ms / 1000.0 * sample_rate))
+    centre = round(t_s * sample_rate)
+    start = max(0, centre - half)
+    data = read_window(path, start, centre + half + 1)
+    if len(data) < 2:
+        return t_s
+    sig = mix_down(data) if channel is None else data[:, min(channel, data.shape[1] - 1)]
+    signs = np.signbit(sig)
+    idx = np.flatnonzero(signs[1:] != signs[:-1])
+    exact = np.flatnonzero(sig == 0)
+    candidates = np.concatenate([idx.astype(np.float64) + 0.5, exact.astype(np.float64)])
+    if candidates.size == 0:
+        return t_s
+    frames = start + candidates
+    best = frames[np.argmin(np.abs(frames - t_s * sample_rate))]
+    return float(best) / sample_rate
+
+
+class CancelFlag:
+    """A thread-safe cancel flag usable as ``cancelled`` callback."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def __call__(self) -> bool:
+        return self._event.is_set()

@@ -1,0 +1,334 @@
+"""The one thread that talks to the Relay API: a priority queue of requests and their handles.
+
+The RelayClient (and its requests.Session) is created on the ``relay-api``
+thread and used only there. The GUI thread submits callables; results come
+back as signals of a :class:`RequestHandle`, always on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from enum import Enum, IntEnum
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from relay_desktop.api import CancelToken, RelayClient, errors
+from relay_desktop.services.qt_compat import pin_bool_singletons
+
+log = logging.getLogger(__name__)
+pin_bool_singletons()  # PySide6 6.12 emit() refcount bug: see qt_compat
+
+Progress = Callable[[int, int], None]
+Job = Callable[[RelayClient, CancelToken, Progress], Any]
+ClientFactory = Callable[[], RelayClient]
+
+PROGRESS_INTERVAL_S = 0.05
+_LINGERING: set[QThread] = set()  # threads still finishing a read after a bounded shutdown
+
+
+class Priority(IntEnum):
+    """Lower runs first: user actions before background work before polling."""
+
+    USER = 0
+    BACKGROUND = 1
+    POLL = 2
+
+
+class _State(Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class RequestHandle(QObject):
+    """One submitted request. Exactly one of succeeded/failed/cancelled is emitted, once.
+
+    Signals:
+        succeeded(object): the callable's return value.
+        failed(object): the exception it raised (a ``relay_desktop.api.errors`` error usually).
+        cancelled(): the request was cancelled before or while it ran; no result follows.
+        progress(object): a ``(done, total)`` tuple, throttled.
+        finished(): after any of the three outcomes.
+    """
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+    progress = Signal(object)
+    finished = Signal()
+
+    def __init__(self, worker: ApiWorker, fn: Job, priority: Priority, description: str) -> None:
+        super().__init__()
+        self.fn = fn
+        self.priority = priority
+        self.description = description
+        self.token = CancelToken()
+        self._worker = worker
+        self._state = _State.PENDING
+        self._delivered = False
+        self.outcome: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._delivered
+
+    def cancel(self) -> None:
+        """Cancel: a pending request never starts; a running one sees its token cancelled."""
+        self.token.cancel()
+        with self._worker._lock:
+            pending = self._state is _State.PENDING
+            if pending:
+                self._state = _State.DONE
+        if pending:
+            self._deliver("cancelled", None)
+
+    def _deliver(self, kind: str, payload: object) -> None:
+        """Emit on the GUI thread (called there by the worker's bridge)."""
+        if kind == "progress":
+            if not self._delivered:
+                self.progress.emit(payload)
+            return
+        if self._delivered:
+            return
+        self._delivered = True
+        self.outcome = kind
+        if kind == "succeeded" and self.token.cancelled:
+            kind = self.outcome = "cancelled"
+        if kind == "succeeded":
+            self.succeeded.emit(payload)
+        elif kind == "failed":
+            self.failed.emit(payload)
+        else:
+            self.cancelled.emit()
+        self.finished.emit()
+        self._worker._forget(self)
+
+
+class _Bridge(QObject):
+    """Lives on the GUI thread; carries results there through a queued connection.
+
+    Signals:
+        deliver(object, str, object): (handle or None, kind, payload) from the API thread.
+    """
+
+    deliver = Signal(object, str, object)
+
+    def __init__(self, worker: ApiWorker) -> None:
+        super().__init__()
+        self._worker = worker
+        self.deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object, str, object)
+    def _on_deliver(self, handle: RequestHandle | None, kind: str, payload: object) -> None:
+        if handle is not None:
+            handle._deliver(kind, payload)
+        else:
+            self._worker._on_status(kind, payload)
+
+
+class _Loop(QObject):
+    """Runs on the ``relay-api`` thread: takes requests off the queue until STOP.
+
+    Signals:
+        stopped(): the loop has ended and the client is closed.
+    """
+
+    stopped = Signal()
+
+    def __init__(self, worker: ApiWorker, factory: ClientFactory) -> None:
+        super().__init__()
+        self._worker = worker
+        self._factory = factory
+
+    @Slot()
+    def run(self) -> None:
+        worker, bridge = self._worker, self._worker._bridge
+        client: RelayClient | None = None
+        setup_error: BaseException | None = None
+        try:
+            client = self._factory()
+        except Exception as exc:  # a bad URL, say: every request will fail with it
+            log.warning("Could not create the API client: %s", exc)
+            setup_error = exc
+        try:
+            while True:
+                _, _, handle = worker._queue.get()
+                if handle is None:
+                    break
+                with worker._lock:
+                    if handle._state is not _State.PENDING:
+                        continue
+                    handle._state = _State.RUNNING
+                    worker._running = handle
+                bridge.deliver.emit(None, "busy", handle.description)
+                kind, payload = self._execute(handle, client, setup_error)
+                with worker._lock:
+                    handle._state = _State.DONE
+                    worker._running = None
+                    idle = worker._queue.empty()
+                bridge.deliver.emit(handle, kind, payload)
+                if idle:
+                    bridge.deliver.emit(None, "idle", None)
+        finally:
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # closing must not stop the shutdown
+                    log.exception("Closing the API client failed")
+            self.stopped.emit()
+
+    def _execute(self, handle: RequestHandle, client: RelayClient | None,
+                 setup_error: BaseException | None) -> tuple[str, object]:
+        bridge = self._worker._bridge
+        if handle.token.cancelled:
+            return "cancelled", None
+        if client is None:
+            return "failed", setup_error
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done >= total or now - last[0] >= PROGRESS_INTERVAL_S:
+                last[0] = now
+                bridge.deliver.emit(handle, "progress", (done, total))
+
+        try:
+            result = handle.fn(client, handle.token, progress)
+        except errors.Cancelled:
+            return "cancelled", None
+        except Exception as exc:
+            if handle.token.cancelled:
+                return "cancelled", None
+            if isinstance(exc, errors.ApiConnectionError | errors.ApiTimeoutError):
+                bridge.deliver.emit(None, "unreachable", exc)
+            elif isinstance(exc, errors.ApiStatusError):
+                bridge.deliver.emit(None, "reachable", None)
+            return "failed", exc
+        if handle.token.cancelled:
+            return "cancelled", None
+        bridge.deliver.emit(None, "reachable", None)
+        return "succeeded", result
+
+
+class ApiWorker(QObject):
+    """Owns the ``relay-api`` thread and the RelayClient that lives on it.
+
+    Signals:
+        busy(str): a request started (its description).
+        idle(): the queue ran empty.
+        server_unreachable(object): a request failed to reach the server (the error);
+            emitted on the transition only.
+        server_reachable(): the server answered again after being unreachable.
+        stopped(): the thread has finished (after ``shutdown``).
+    """
+
+    busy = Signal(str)
+    idle = Signal()
+    server_unreachable = Signal(object)
+    server_reachable = Signal()
+    stopped = Signal()
+
+    def __init__(self, base_url: str, api_key: str, *,
+                 timeout: tuple[float, float] = (5.0, 30.0),
+                 client_factory: ClientFactory | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.base_url = base_url
+        factory = client_factory or (lambda: RelayClient(base_url, api_key, timeout=timeout))
+        self._lock = threading.Lock()
+        self._queue: queue.PriorityQueue[tuple[int, int, RequestHandle | None]] = (
+            queue.PriorityQueue())
+        self._seq = itertools.count()
+        self._handles: set[RequestHandle] = set()
+        self._running: RequestHandle | None = None
+        self._closing = False
+        self.reachable = True
+        self._bridge = _Bridge(self)
+        self._thread = QThread()
+        self._thread.setObjectName("relay-api")
+        self._loop = _Loop(self, factory)
+        self._loop.moveToThread(self._thread)
+        self._thread.started.connect(self._loop.run, Qt.ConnectionType.QueuedConnection)
+        self._loop.stopped.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
+        self._thread.finished.connect(self.stopped)
+        self._thread.start()
+
+    @property
+    def thread_name(self) -> str:
+        return self._thread.objectName()
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def pending_count(self) -> int:
+        return sum(1 for h in self._handles if h._state is _State.PENDING)
+
+    def submit(self, fn: Job, *, priority: Priority = Priority.USER,
+               description: str = "") -> RequestHandle:
+        """Queue ``fn(client, cancel, progress)`` to run on the API thread."""
+        handle = RequestHandle(self, fn, Priority(priority), description)
+        self._handles.add(handle)
+        if self._closing:
+            with self._lock:
+                handle._state = _State.DONE
+            handle.token.cancel()
+            self._bridge.deliver.emit(handle, "cancelled", None)
+            return handle
+        self._queue.put((int(priority), next(self._seq), handle))
+        return handle
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel what is pending, stop the thread and wait at most ``timeout_ms``.
+
+        Returns True when the thread has finished. If a read is still in flight
+        after the bound, the thread is left to finish on its own (its token is
+        cancelled, so its result is dropped) and False is returned.
+        """
+        if not self._closing:
+            self._closing = True
+            to_cancel = []
+            with self._lock:
+                for handle in self._handles:
+                    if handle._state is _State.PENDING:
+                        handle._state = _State.DONE
+                        to_cancel.append(handle)
+                running = self._running
+            if running is not None:
+                running.token.cancel()
+            for handle in to_cancel:
+                handle.token.cancel()
+                handle._deliver("cancelled", None)
+            self._queue.put((-1, next(self._seq), None))
+        if self._thread.wait(max(0, timeout_ms)):
+            return True
+        log.warning("The API thread is still finishing a request; not waiting for it")
+        _LINGERING.add(self._thread)  # never destroy a running QThread
+        return False
+
+    def _forget(self, handle: RequestHandle) -> None:
+        self._handles.discard(handle)
+
+    def _on_status(self, kind: str, payload: object) -> None:
+        if kind == "busy":
+            self.busy.emit(str(payload))
+        elif kind == "idle":
+            self.idle.emit()
+        elif kind == "unreachable":
+            if self.reachable:
+                self.reachable = False
+                self.server_unreachable.emit(payload)
+        elif kind == "reachable" and not self.reachable:
+            self.reachable = True
+            self.server_reachable.emit()
+
+
+def lingering_threads() -> int:
+    """How many API threads are still finishing after a bounded shutdown."""
+    return sum(1 for t in _LINGERING if t.isRunning())

@@ -1,0 +1,38 @@
+"""AppContext: what the main window hands to every panel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QThreadPool
+
+from relay_desktop.core.paths import AppPaths
+from relay_desktop.core.settings import Settings
+from relay_desktop.services.activity import ActivityTracker
+from relay_desktop.services.api_worker import ApiWorker
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """The server a window is connected to (never the key)."""
+
+    name: str
+    base_url: str
+    is_local: bool = False
+    id: str = ""
+
+
+@dataclass
+class AppContext:
+    """Shared services of one connected window.
+
+    ``worker`` runs API calls; ``thread_pool`` runs decode/peak/spectrogram tasks
+    (never on the GUI thread nor the API thread); ``activity`` feeds the status bar.
+    """
+
+    worker: ApiWorker
+    connection: ConnectionInfo
+    settings: Settings
+    paths: AppPaths
+    thread_pool: QThreadPool
+    activity: ActivityTracker

@@ -1,0 +1,574 @@
+"""RegionLayer: the open set's regions on the waveform and spectrogram plots.
+
+Only regions in the visible time range get graphics items (pooled and
+reused); when more than ``MAX_ITEMS`` would be visible the plots show one
+:class:`RegionSummaryItem` instead, so a 1-hour file with thousands of
+regions stays smooth. Editing goes through the :class:`AnnotationSession`
+(undoable, journaled).
+
+Mouse: drag on empty space draws a region of the current type; drag a body to
+move, an edge to resize (snapping to other regions' edges and, on release,
+to a zero crossing; hold Shift to disable snapping); click selects (Ctrl adds);
+right-click opens a menu (relabel, confidence, delete).
+
+Keys: 1-9 choose the type (and relabel the selection); I marks the in point
+at the playhead and O closes the region there; Delete removes the selection;
+Tab / Shift+Tab cycle through the stack of regions under the cursor; N / P
+select, show and play the next / previous region; , and . nudge the selected
+edge by 1 ms (with Shift 10 ms) and replay around it; E switches the edge.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent
+from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+
+from relay_desktop.core.annotations.commands import relabel_many
+from relay_desktop.core.annotations.document import DocumentChange, Region, new_local_id
+from relay_desktop.services.annotation_session import AnnotationSession
+from relay_desktop.ui.annotations.region_item import RegionItem, RegionSignals, RegionSummaryItem
+
+MAX_ITEMS = 250
+SNAP_PX = 8
+EXCERPT_MS = 300
+ZERO_CROSSING_WINDOW_MS = 3.0
+
+
+class TimeView(Protocol):
+    """What the layer uses of a WaveformView (all optional at run time)."""
+
+    empty_drag: Any
+    clicked_at: Any
+
+    def zero_crossing_near(self, t_s: float, window_ms: float = ...) -> float: ...
+    def playhead(self) -> float | None: ...
+    def view_range(self) -> tuple[float, float]: ...
+    def set_view_range(self, start_s: float, end_s: float) -> None: ...
+
+
+class RegionLayer(QObject):
+    """Shows and edits the regions of one audio file of a session on some plots.
+
+    Signals:
+        current_type_changed(str): the type new regions get.
+        message(str): something to tell the user (why an edit was refused, hints).
+        in_point_changed(object): the pending in point in seconds (None when cleared).
+        selected_edge_changed(int): 0 for start, 1 for end.
+    """
+
+    current_type_changed = Signal(str)
+    message = Signal(str)
+    in_point_changed = Signal(object)
+    selected_edge_changed = Signal(int)
+
+    def __init__(self, session: AnnotationSession, plots: Sequence[pg.PlotItem], *,
+                 view: Any = None, player: Any = None, key_widget: QWidget | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.plots = list(plots)
+        self.view = view
+        self.player = player
+        self.audio_file_id: str | None = None
+        self.duration_ms: int | None = None
+        self.signals = RegionSignals(self)
+        self.signals.clicked.connect(self._on_item_clicked)
+        self.signals.changing.connect(self._on_changing)
+        self.signals.edited.connect(self._on_edited)
+        self.signals.context_menu.connect(self._on_context_menu)
+        self._items: dict[str, list[RegionItem]] = {}
+        self._pools: list[list[RegionItem]] = [[] for _ in self.plots]
+        self._summaries = [RegionSummaryItem() for _ in self.plots]
+        for plot, summary in zip(self.plots, self._summaries, strict=True):
+            plot.addItem(summary, ignoreBounds=True)
+            summary.hide()
+        self._draft: list[RegionItem] = []
+        self._edges: list[float] = []
+        self._edge_owner: list[str] = []
+        self._current_type = ""
+        self._cursor_s: float | None = None
+        self._in_point: float | None = None
+        self.selected_edge = 0
+        self._dragging: str | None = None
+        self.summary_mode = False
+        self.plots[0].getViewBox().sigXRangeChanged.connect(self.refresh)
+        session.changed.connect(self._on_document_changed)
+        session.selection_changed.connect(self._on_selection)
+        session.loaded.connect(self._on_loaded)
+        session.read_only_changed.connect(lambda _ro: self.refresh(force=True))
+        if view is not None:
+            view.empty_drag.connect(self._on_empty_drag)
+            view.clicked_at.connect(self._on_empty_click)
+        self.key_widget = key_widget or (view if isinstance(view, QWidget) else None)
+        if self.key_widget is not None:
+            self.key_widget.installEventFilter(self)
+        self._on_loaded()
+
+    # -- configuration -----------------------------------------------------------------
+    def set_audio_file(self, audio_file_id: str | None, duration_ms: int | None = None) -> None:
+        """Show the regions of this file (``duration_ms`` overrides the dataset's value)."""
+        self.audio_file_id = audio_file_id
+        known = self.session.document.durations_ms.get(audio_file_id or "")
+        self.duration_ms = duration_ms if duration_ms is not None else known
+        self._in_point = None
+        self.refresh(force=True)
+
+    @property
+    def current_type(self) -> str:
+        return self._current_type
+
+    def set_current_type(self, name: str) -> None:
+        if name != self._current_type and name in self.session.document.type_names():
+            self._current_type = name
+            self.current_type_changed.emit(name)
+
+    def _on_loaded(self) -> None:
+        names = self.session.document.type_names()
+        if names and self._current_type not in names:
+            self.set_current_type(names[0])
+        self.refresh(force=True)
+
+    @property
+    def editable(self) -> bool:
+        return not self.session.read_only and self.audio_file_id is not None
+
+    # -- items ------------------------------------------------------------------------
+    def visible_range_s(self) -> tuple[float, float]:
+        a, b = self.plots[0].getViewBox().viewRange()[0]
+        return float(a), float(b)
+
+    def item_count(self) -> int:
+        """How many regions have graphics items now (per plot)."""
+        return len(self._items)
+
+    def items_for(self, local_id: str) -> list[RegionItem]:
+        return list(self._items.get(local_id, []))
+
+    def refresh(self, *_args: Any, force: bool = False) -> None:
+        """Give items to the regions in the visible range (and only to them)."""
+        doc = self.session.document
+        if self.audio_file_id is None:
+            self._release_all()
+            for s in self._summaries:
+                s.hide()
+            return
+        a, b = self.visible_range_s()
+        margin = (b - a) * 0.1
+        visible = doc.regions_in_range(self.audio_file_id, (a - margin) * 1000,
+                                       (b + margin) * 1000)
+        self._index_edges(visible)
+        if len(visible) > MAX_ITEMS:
+            self._release_all(keep=self._dragging)
+            if not self.summary_mode or force:
+                regions = doc.regions_of_file(self.audio_file_id)
+                for s in self._summaries:
+                    s.set_regions(regions, doc.color_of)
+                    s.show()
+            self.summary_mode = True
+            return
+        if self.summary_mode:
+            for s in self._summaries:
+                s.hide()
+            self.summary_mode = False
+        wanted = {r.local_id: r for r in visible}
+        for local_id in list(self._items):
+            if local_id not in wanted and local_id != self._dragging:
+                self._release(local_id)
+        selection = set(self.session.selection)
+        editable = self.editable
+        for local_id, region in wanted.items():
+            if local_id == self._dragging:
+                continue
+            items = self._items.get(local_id)
+            if items is None:
+                items = [self._acquire(i) for i in range(len(self.plots))]
+                self._items[local_id] = items
+            elif not force and items[0].label == region.artifact_type and \
+                    items[0].getRegion() == (region.start_ms / 1000.0, region.end_ms / 1000.0) \
+                    and items[0].selected == (local_id in selection) \
+                    and items[0].movable == editable:
+                continue
+            color = doc.color_of(region.artifact_type)
+            for i, item in enumerate(items):
+                item.show_region(region, color, local_id in selection, editable and i == 0)
+
+    def _acquire(self, plot_index: int) -> RegionItem:
+        pool = self._pools[plot_index]
+        if pool:
+            return pool.pop()
+        item = RegionItem(self.signals, self._snap, interactive=plot_index == 0)
+        self.plots[plot_index].addItem(item, ignoreBounds=True)
+        return item
+
+    def _release(self, local_id: str) -> None:
+        for i, item in enumerate(self._items.pop(local_id, [])):
+            item.hide()
+            item.local_id = ""
+            self._pools[i].append(item)
+
+    def _release_all(self, keep: str | None = None) -> None:
+        for local_id in list(self._items):
+            if local_id != keep:
+                self._release(local_id)
+
+    def _index_edges(self, regions: Sequence[Region]) -> None:
+        pairs = sorted([(r.start_ms / 1000.0, r.local_id) for r in regions]
+                       + [(r.end_ms / 1000.0, r.local_id) for r in regions])
+        self._edges = [p[0] for p in pairs]
+        self._edge_owner = [p[1] for p in pairs]
+
+    # -- snapping ----------------------------------------------------------------------
+    def _pixel_s(self) -> float:
+        px = self.plots[0].getViewBox().viewPixelSize()
+        return float(px[0]) if px else 0.0
+
+    def _snap(self, t: float, local_id: str, edge: str) -> float:
+        """Snap to the nearest other region's edge within ``SNAP_PX`` pixels."""
+        tol = SNAP_PX * self._pixel_s()
+        if tol <= 0 or not self._edges:
+            return t
+        i = bisect.bisect_left(self._edges, t - tol)
+        best, best_d = t, tol
+        while i < len(self._edges) and self._edges[i] <= t + tol:
+            if self._edge_owner[i] != local_id:
+                d = abs(self._edges[i] - t)
+                if d < best_d:
+                    best, best_d = self._edges[i], d
+            i += 1
+        return best
+
+    def _zero_crossing(self, t: float) -> float:
+        if self.view is None or not hasattr(self.view, "zero_crossing_near"):
+            return t
+        return float(self.view.zero_crossing_near(t, ZERO_CROSSING_WINDOW_MS))
+
+    def _finish_snap(self, t: float, local_id: str) -> float:
+        """On release: a region edge if one is near, else the nearest zero crossing."""
+        snapped = self._snap(t, local_id, "")
+        return snapped if snapped != t else self._zero_crossing(t)
+
+    @staticmethod
+    def _shift_held() -> bool:
+        return bool(QGuiApplication.queryKeyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+
+    # -- mouse: items ----------------------------------------------------------------------
+    def _on_item_clicked(self, local_id: str, modifiers: Any, x_s: float, edge: int) -> None:
+        self._cursor_s = x_s
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            sel = self.session.selection
+            sel = [i for i in sel if i != local_id] if local_id in sel else [*sel, local_id]
+            self.session.select(sel)
+        elif local_id not in self.session.selection or len(self.session.selection) > 1:
+            self.session.select([local_id])
+        if edge in (0, 1):
+            self._set_edge(edge)
+
+    def _set_edge(self, edge: int) -> None:
+        if edge != self.selected_edge:
+            self.selected_edge = edge
+            self.selected_edge_changed.emit(edge)
+
+    def _on_changing(self, local_id: str, a: float, b: float) -> None:
+        self._dragging = local_id
+        for item in self._items.get(local_id, [])[1:]:
+            item.blockSignals(True)
+            item.setRegion((a, b))
+            item.blockSignals(False)
+
+    def _on_edited(self, local_id: str, a: float, b: float, kind: str) -> None:
+        self._dragging = None
+        region = self.session.document.get(local_id)
+        if region is None:
+            return
+        if not self._shift_held() and self.view is not None:
+            if kind == "move":
+                snapped = self._finish_snap(a, local_id)
+                b, a = b + (snapped - a), snapped
+            else:
+                old_a, old_b = region.start_ms / 1000.0, region.end_ms / 1000.0
+                if abs(a - old_a) > 1e-9:
+                    a = self._finish_snap(a, local_id)
+                if abs(b - old_b) > 1e-9:
+                    b = self._finish_snap(b, local_id)
+        start, end = self._clamp(round(a * 1000), round(b * 1000), keep_length=kind == "move")
+        if kind == "resize":
+            self._set_edge(0 if start != region.start_ms else 1)
+        if not self.session.edit(local_id, kind, start_ms=start, end_ms=end):
+            self.refresh(force=True)  # put the item back where the document has it
+
+    def _clamp(self, start: int, end: int, keep_length: bool = False) -> tuple[int, int]:
+        start, end = min(start, end), max(start, end)
+        limit = self.duration_ms
+        if keep_length:
+            length = end - start
+            if start < 0:
+                start, end = 0, length
+            if limit is not None and end > limit:
+                start, end = max(0, limit - length), limit
+            return start, end
+        start = max(0, start)
+        if limit is not None:
+            end = min(end, limit)
+        return start, end
+
+    def _on_context_menu(self, local_id: str, pos: QPoint) -> None:
+        self.session.select([local_id])
+        menu = self.build_menu(local_id)
+        menu.popup(pos)
+
+    def build_menu(self, local_id: str) -> QMenu:
+        """The region's context menu (relabel, confidence, delete)."""
+        menu = QMenu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        relabel = menu.addMenu("Relabel")
+        doc = self.session.document
+        for i, name in enumerate(doc.type_names()):
+            action = relabel.addAction(f"{i + 1}  {name}" if i < 9 else name)
+            action.triggered.connect(lambda _c=False, n=name: self.relabel_selection(n))
+        menu.addAction("Confidence…").triggered.connect(lambda: self.ask_confidence(local_id))
+        menu.addAction("Delete").triggered.connect(self.delete_selection)
+        menu.setEnabled(not self.session.read_only)
+        return menu
+
+    def ask_confidence(self, local_id: str) -> None:
+        region = self.session.document.get(local_id)
+        if region is None:
+            return
+        value, ok = QInputDialog.getDouble(None, "Confidence", "Confidence (0 to 1):",
+                                           region.confidence, 0.0, 1.0, 2)
+        if ok:
+            self.session.edit(local_id, "confidence", confidence=float(value))
+
+    # -- mouse: empty space ------------------------------------------------------------------
+    def _on_empty_click(self, t_s: float) -> None:
+        self._cursor_s = t_s
+        self.session.select([])
+
+    def _on_empty_drag(self, start_s: float, here_s: float, phase: str) -> None:
+        if not self.editable or not self._current_type:
+            if phase == "finish" and self.session.read_only:
+                self.message.emit("This set is published and read-only.")
+            return
+        if phase == "start" or not self._draft:
+            self._show_draft(start_s, here_s)
+        elif phase == "move":
+            for item in self._draft:
+                item.setRegion((start_s, here_s))
+        if phase == "finish":
+            for item in self._draft:
+                item.hide()
+            a, b = sorted((start_s, here_s))
+            if not self._shift_held():
+                a, b = self._finish_snap(a, ""), self._finish_snap(b, "")
+            self.draw_region(a, b)
+
+    def _show_draft(self, a: float, b: float) -> None:
+        if not self._draft:
+            for i, plot in enumerate(self.plots):
+                item = RegionItem(self.signals, None, interactive=False)
+                plot.addItem(item, ignoreBounds=True)
+                self._draft.append(item)
+                del i
+        color = self.session.document.color_of(self._current_type)
+        draft = Region("", self.audio_file_id or "", self._current_type,
+                       round(min(a, b) * 1000), round(max(a, b) * 1000))
+        for item in self._draft:
+            item.show_region(draft, color, True, False)
+            item.setRegion((a, b))
+
+    def draw_region(self, a_s: float, b_s: float, artifact_type: str | None = None) -> str | None:
+        """Create a region of the current type over ``[a_s, b_s]``; its id, or None."""
+        if not self.editable:
+            return None
+        start, end = self._clamp(round(min(a_s, b_s) * 1000), round(max(a_s, b_s) * 1000))
+        if end - start < 1:
+            return None
+        region = Region(new_local_id(), self.audio_file_id or "",
+                        artifact_type or self._current_type, start, end)
+        if self.session.add([region]):
+            self.session.select([region.local_id])
+            self._set_edge(1)
+            return region.local_id
+        return None
+
+    # -- keyboard -----------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return self.handle_key(event)
+        return False
+
+    def handle_key(self, event: QKeyEvent) -> bool:
+        """Handle one of the layer's keys; False when the key is not ours."""
+        key = event.key()
+        k = Qt.Key
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier |
+                                Qt.KeyboardModifier.AltModifier):
+            return False
+        if k.Key_1 <= key <= k.Key_9:
+            names = self.session.document.type_names()
+            index = key - k.Key_1
+            if index < len(names):
+                self.set_current_type(names[index])
+                if self.session.selection and self.editable:
+                    self.relabel_selection(names[index])
+            return True
+        if key == k.Key_I:
+            self.mark_in()
+        elif key == k.Key_O:
+            self.mark_out()
+        elif key in (k.Key_Delete, k.Key_Backspace):
+            self.delete_selection()
+        elif key in (k.Key_Tab, k.Key_Backtab):
+            self.cycle_stack(-1 if key == k.Key_Backtab or shift else 1)
+        elif key == k.Key_N:
+            self.go_to_neighbour(1)
+        elif key == k.Key_P:
+            self.go_to_neighbour(-1)
+        elif key in (k.Key_Comma, k.Key_Less):
+            self.nudge(-(10 if shift or key == k.Key_Less else 1))
+        elif key in (k.Key_Period, k.Key_Greater):
+            self.nudge(10 if shift or key == k.Key_Greater else 1)
+        elif key == k.Key_E:
+            self._set_edge(1 - self.selected_edge)
+        else:
+            return False
+        return True
+
+    def relabel_selection(self, artifact_type: str) -> None:
+        ids = [i for i in self.session.selection if i in self.session.document]
+        if ids and self.editable:
+            self.session.push(relabel_many(self.session.document, ids, artifact_type))
+
+    def delete_selection(self) -> None:
+        if self.session.selection and self.editable:
+            self.session.delete(self.session.selection)
+
+    def playhead_s(self) -> float | None:
+        if self.player is not None and getattr(self.player, "info", None) is not None:
+            return float(self.player.position_ms) / 1000.0
+        if self.view is not None and hasattr(self.view, "playhead"):
+            t = self.view.playhead()
+            if t is not None:
+                return float(t)
+        return self._cursor_s
+
+    def mark_in(self) -> None:
+        t = self.playhead_s()
+        if t is None:
+            self.message.emit("Play or click somewhere first: I marks the in point there.")
+            return
+        self._in_point = t
+        self.in_point_changed.emit(t)
+
+    def mark_out(self) -> None:
+        t = self.playhead_s()
+        if self._in_point is None or t is None:
+            self.message.emit("Press I at the start of the artifact first, then O at its end.")
+            return
+        a, self._in_point = self._in_point, None
+        self.in_point_changed.emit(None)
+        if self.draw_region(a, t) is None and self.editable:
+            self.message.emit("The in and out points are the same: no region was made.")
+
+    def cycle_stack(self, step: int = 1) -> str | None:
+        """Select the next region of the stack under the cursor (overlaps)."""
+        if self.audio_file_id is None:
+            return None
+        t = self._cursor_s
+        if t is None:
+            sel = self.session.selection
+            region = self.session.document.get(sel[0]) if sel else None
+            t = (region.start_ms + region.end_ms) / 2000.0 if region else None
+        if t is None:
+            return None
+        stack = self.session.document.regions_at(self.audio_file_id, t * 1000)
+        if not stack:
+            return None
+        ids = [r.local_id for r in stack]
+        sel = self.session.selection
+        current = ids.index(sel[0]) if sel and sel[0] in ids else -1
+        chosen = ids[(current + step) % len(ids)] if current >= 0 else ids[0]
+        self.session.select([chosen])
+        return chosen
+
+    def go_to_neighbour(self, step: int) -> str | None:
+        """Select, show and play the next (1) or previous (-1) region."""
+        if self.audio_file_id is None:
+            return None
+        regions = self.session.document.regions_of_file(self.audio_file_id)
+        if not regions:
+            return None
+        sel = self.session.selection
+        ids = [r.local_id for r in regions]
+        if sel and sel[0] in ids:
+            i = ids.index(sel[0]) + step
+        else:
+            t = (self.playhead_s() or 0.0) * 1000
+            starts = [r.start_ms for r in regions]
+            i = bisect.bisect_right(starts, t) if step > 0 else bisect.bisect_left(starts, t) - 1
+        if not 0 <= i < len(regions):
+            self.message.emit("No more regions in this direction.")
+            return None
+        region = regions[i]
+        self.session.select([region.local_id])
+        self.show_region(region)
+        if self.player is not None:
+            self.player.play_range(region.start_ms, region.end_ms)
+        return region.local_id
+
+    def show_region(self, region: Region) -> None:
+        """Scroll (keeping the zoom) so the region is in view."""
+        a, b = self.visible_range_s()
+        span = b - a
+        ra, rb = region.start_ms / 1000.0, region.end_ms / 1000.0
+        if ra >= a and rb <= b:
+            return
+        if rb - ra > span * 0.8:
+            span = (rb - ra) * 1.25
+        centre = (ra + rb) / 2
+        if self.view is not None and hasattr(self.view, "set_view_range"):
+            self.view.set_view_range(centre - span / 2, centre + span / 2)
+        else:
+            self.plots[0].getViewBox().setXRange(centre - span / 2, centre + span / 2, padding=0)
+
+    def nudge(self, delta_ms: int) -> None:
+        """Move the selected edge of the selected region and replay around it."""
+        sel = self.session.selection
+        region = self.session.document.get(sel[0]) if sel else None
+        if region is None or not self.editable:
+            return
+        start, end = region.start_ms, region.end_ms
+        if self.selected_edge == 0:
+            start = min(max(0, start + delta_ms), end - 1)
+        else:
+            end = max(end + delta_ms, start + 1)
+            if self.duration_ms is not None:
+                end = min(end, self.duration_ms)
+        if (start, end) == (region.start_ms, region.end_ms):
+            return
+        if self.session.edit(region.local_id, "nudge", start_ms=start, end_ms=end):
+            edge = start if self.selected_edge == 0 else end
+            if self.player is not None:
+                self.player.play_range(max(0, edge - EXCERPT_MS), edge + EXCERPT_MS)
+
+    # -- document and selection ----------------------------------------------------------
+    def _on_document_changed(self, change: DocumentChange) -> None:
+        if self.summary_mode:
+            self.refresh(force=True)
+            return
+        for old in change.removed:
+            self._release(old.local_id)
+        self.refresh(force=bool(change.changed))
+
+    def _on_selection(self, ids: list[str]) -> None:
+        selected = set(ids)
+        for local_id, items in self._items.items():
+            for item in items:
+                item.set_selected(local_id in selected)

@@ -1,0 +1,295 @@
+"""A table model over a dataset's audio files that fetches pages lazily through the ApiWorker.
+
+Nothing here blocks: ``fetchMore`` submits one page request and returns; the
+rows are inserted when the page arrives. Filtering by processing status is
+done by the server (the list is reloaded); sorting orders the rows loaded so
+far, and pages that arrive later are merged into that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor
+
+from relay_desktop.api.models import AudioFile, Page
+from relay_desktop.services.api_worker import ApiWorker, Priority, RequestHandle
+from relay_desktop.ui.audio_list.format import (
+    format_duration,
+    format_rate,
+    format_size,
+    format_time,
+)
+from relay_desktop.ui.theme import status_color
+
+AUDIO_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+STATUSES = ("pending", "normalizing", "embedding", "ready", "failed")
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+_EPOCH = datetime.min
+
+
+def _sort_keys() -> list[tuple[str, Callable[[AudioFile], Any]]]:
+    return [
+        ("Name", lambda a: a.filename.lower()),
+        ("Duration", lambda a: a.duration_ms if a.duration_ms is not None else -1),
+        ("Sample rate", lambda a: a.sample_rate or 0),
+        ("Channels", lambda a: a.channels or 0),
+        ("Size", lambda a: a.file_size or 0),
+        ("Status", lambda a: STATUSES.index(a.processing_status)
+         if a.processing_status in STATUSES else len(STATUSES)),
+        ("Created", lambda a: a.created_at.timestamp() if a.created_at else 0.0),
+    ]
+
+
+COLUMNS = _sort_keys()
+NUMERIC = {1, 2, 3, 4}
+
+
+class AudioListModel(QAbstractTableModel):
+    """Audio files of one dataset, ``page_size`` at a time, as the view scrolls.
+
+    Signals:
+        page_loaded(int, int): (page number, rows in it) after rows were inserted.
+        load_failed(object): a page request failed (the exception); ``retry()`` resumes.
+        total_changed(object): the server's total (int or None) for the current filter.
+        loading_changed(bool): a page request started or ended.
+    """
+
+    page_loaded = Signal(int, int)
+    load_failed = Signal(object)
+    total_changed = Signal(object)
+    loading_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, page_size: int = 100) -> None:
+        super().__init__(parent)
+        self.page_size = page_size
+        self.worker: ApiWorker | None = None
+        self.dataset_id: str | None = None
+        self.status_filter: str | None = None
+        self.theme = "light"
+        self.total: int | None = None
+        self.pages_requested: list[int] = []
+        self.error: BaseException | None = None
+        self._rows: list[AudioFile] = []
+        self._server_order: dict[str, int] = {}
+        self._next_page = 1
+        self._has_more = False
+        self._inflight: RequestHandle | None = None
+        self._generation = 0
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+
+    # -- configuration ---------------------------------------------------------
+
+    def set_source(self, worker: ApiWorker | None, dataset_id: str | None,
+                   status_filter: str | None = None) -> None:
+        """Show ``dataset_id`` (None: nothing); the first page is fetched on demand."""
+        if status_filter is not None and status_filter not in STATUSES:
+            raise ValueError(f"unknown processing status {status_filter!r}")
+        self.worker, self.dataset_id, self.status_filter = worker, dataset_id, status_filter
+        self.reload()
+
+    def set_status_filter(self, status: str | None) -> None:
+        self.set_source(self.worker, self.dataset_id, status)
+
+    @Slot()
+    def reload(self) -> None:
+        """Forget every row and start again from page 1."""
+        self._generation += 1
+        if self._inflight is not None and not self._inflight.done:
+            self._inflight.cancel()
+        self._inflight = None
+        self.beginResetModel()
+        self._rows = []
+        self._server_order = {}
+        self._next_page = 1
+        self._has_more = self.worker is not None and self.dataset_id is not None
+        self.total = None
+        self.error = None
+        self.pages_requested = []
+        self.endResetModel()
+        self.total_changed.emit(None)
+
+    @Slot()
+    def retry(self) -> None:
+        """Resume after a failed page."""
+        if self.error is not None:
+            self.error = None
+            self.fetchMore(QModelIndex())
+
+    # -- lazy loading ----------------------------------------------------------
+
+    @property
+    def loading(self) -> bool:
+        return self._inflight is not None
+
+    @property
+    def has_more(self) -> bool:
+        return self._has_more
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:
+        if parent.isValid():
+            return False
+        return self._has_more and self._inflight is None and self.error is None
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:
+        if not self.canFetchMore(parent) or self.worker is None or self.dataset_id is None:
+            return
+        page, size = self._next_page, self.page_size
+        dataset_id, status = self.dataset_id, self.status_filter
+        generation = self._generation
+        self.pages_requested.append(page)
+        handle = self.worker.submit(
+            lambda client, _c, _p: client.audio.list(dataset_id, page=page, page_size=size,
+                                                     processing_status=status),
+            priority=Priority.USER, description=f"Loading audio files (page {page})")
+        self._inflight = handle
+        handle.succeeded.connect(lambda result: self._on_page(generation, page, result))
+        handle.failed.connect(lambda exc: self._on_failed(generation, exc))
+        handle.cancelled.connect(lambda: self._on_cancelled(generation))
+        self.loading_changed.emit(True)
+
+    def _on_page(self, generation: int, page: int, result: Page[AudioFile]) -> None:
+        if generation != self._generation:
+            return
+        self._inflight = None
+        items = list(result.items)
+        known = {a.id for a in self._rows} if page > 1 else set()
+        items = [a for a in items if a.id not in known]  # rows shifted by concurrent inserts
+        if items:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(items) - 1)
+            for offset, audio in enumerate(items):
+                self._server_order[audio.id] = start + offset
+            self._rows.extend(items)
+            self.endInsertRows()
+        self._next_page = page + 1
+        self._has_more = bool(result.has_more) and bool(result.items)
+        if result.total != self.total:
+            self.total = result.total
+            self.total_changed.emit(result.total)
+        if self._sort is not None and items:
+            self._apply_sort()
+        self.loading_changed.emit(False)
+        self.page_loaded.emit(page, len(items))
+
+    def _on_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._inflight = None
+        self.error = exc
+        self.loading_changed.emit(False)
+        self.load_failed.emit(exc)
+
+    def _on_cancelled(self, generation: int) -> None:
+        if generation == self._generation:
+            self._inflight = None
+            self.loading_changed.emit(False)
+
+    # -- updates from elsewhere (uploads, processing) --------------------------
+
+    def update_file(self, audio: AudioFile) -> bool:
+        """Replace a loaded row with a newer copy of the same file (True if it was loaded)."""
+        for row, existing in enumerate(self._rows):
+            if existing.id == audio.id:
+                self._rows[row] = audio
+                self.dataChanged.emit(self.index(row, 0),
+                                      self.index(row, len(COLUMNS) - 1))
+                return True
+        return False
+
+    def file_at(self, row: int) -> AudioFile | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, audio_id: str) -> int:
+        return next((r for r, a in enumerate(self._rows) if a.id == audio_id), -1)
+
+    # -- Qt model API ----------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section][0]
+            if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        audio, col = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(audio, col)
+        if role == AUDIO_ROLE:
+            return audio
+        if role == SORT_ROLE:
+            return COLUMNS[col][1](audio)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 5:
+            return QColor(status_color(audio.processing_status, self.theme))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if audio.processing_status == "failed" and audio.error_message:
+                return f"Processing failed: {audio.error_message}"
+            if col == 4 and audio.file_size is not None:
+                return f"{audio.file_size:,} bytes"
+            return audio.filename
+        return None
+
+    @staticmethod
+    def _display(audio: AudioFile, col: int) -> str:
+        if col == 0:
+            return audio.filename
+        if col == 1:
+            return format_duration(audio.duration_ms)
+        if col == 2:
+            return format_rate(audio.sample_rate)
+        if col == 3:
+            return "" if audio.channels is None else str(audio.channels)
+        if col == 4:
+            return format_size(audio.file_size)
+        if col == 5:
+            return audio.processing_status
+        return format_time(audio.created_at)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the loaded rows (column < 0: the server's order)."""
+        self._sort = (column, order) if 0 <= column < len(COLUMNS) else None
+        self._apply_sort()
+
+    def _apply_sort(self) -> None:
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        ids = [(self._rows[i.row()].id, i.column()) if 0 <= i.row() < len(self._rows)
+               else None for i in persistent]
+        if self._sort is None:
+            self._rows.sort(key=lambda a: self._server_order.get(a.id, 0))
+        else:
+            column, order = self._sort
+            key = COLUMNS[column][1]
+            self._rows.sort(key=lambda a: (key(a), self._server_order.get(a.id, 0)),
+                            reverse=order == Qt.SortOrder.DescendingOrder)
+        rows = {a.id: r for r, a in enumerate(self._rows)}
+        new = [self.index(rows[item[0]], item[1]) if item and item[0] in rows else QModelIndex()
+               for item in ids]
+        self.changePersistentIndexList(persistent, new)
+        self.layoutChanged.emit()

@@ -1,0 +1,311 @@
+"""AudioEditor: transport bar + waveform/spectrogram view + player + file properties.
+
+Public API::
+
+    editor = AudioEditor(context)          # or AudioEditor(paths=..., pool=...) without a server
+    editor.open_file(Path("x.flac"))       # decode + peaks on the pool; errors shown in the view
+    editor.open_audio(dataset_id, audio_file)  # fetch (download or local copy), then open
+    editor.view      # WaveformView (plots(), signals, set_view_range...)
+    editor.player    # Player (play, pause, seek, play_range, loop, rate)
+    editor.properties  # the properties line (QLabel)
+
+Keys (while the editor has focus): Space play/pause, Shift+Space play the
+selection, L loop, plus the view's zoom/pan keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QThreadPool, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relay_desktop.core.audio.cache import AudioCache
+from relay_desktop.core.audio.peaks import PeakCache
+from relay_desktop.core.audio.timefmt import format_time
+from relay_desktop.core.paths import AppPaths
+from relay_desktop.services import audio_tasks
+from relay_desktop.services.audio_fetch import AudioFetcher, FetchJob
+from relay_desktop.services.audio_tasks import OpenedAudio, TaskHandle
+from relay_desktop.services.player import Player
+from relay_desktop.ui.waveform.transport import TransportBar
+from relay_desktop.ui.waveform.view import WaveformView
+
+STYLE = """
+QWidget#audioEditor { background: #1b1e23; color: #d7dae0; }
+QWidget#transportBar { background: #23272e; border-bottom: 1px solid #111317; }
+QWidget#transportBar QToolButton { color: #d7dae0; padding: 3px 7px; border-radius: 4px; }
+QWidget#transportBar QToolButton:hover { background: #323842; }
+QWidget#transportBar QToolButton:checked { background: #2f4a63; color: #ffffff; }
+QWidget#transportBar QToolButton:disabled { color: #5c6370; }
+QWidget#transportBar QComboBox, QWidget#transportBar QSpinBox {
+    background: #2b3038; color: #d7dae0; border: 1px solid #3a404b; border-radius: 4px;
+    padding: 1px 6px; }
+QLabel#transportTime { font-family: monospace; font-size: 13px; color: #ffffff;
+    background: #15181d; border: 1px solid #3a404b; border-radius: 4px; padding: 2px 8px; }
+QLabel#transportNoOutput { color: #ffb74d; font-weight: bold; padding: 0 6px; }
+QFrame#transportSeparator { color: #3a404b; }
+QWidget#editorStatus { background: #23272e; border-top: 1px solid #111317; }
+QLabel#editorProperties { color: #aab0bb; padding: 2px 6px; }
+QProgressBar { background: #15181d; border: 1px solid #3a404b; border-radius: 3px;
+    color: #d7dae0; max-height: 14px; text-align: center; }
+QProgressBar::chunk { background: #3d7ab8; }
+"""
+
+
+class AudioEditor(QWidget):
+    """Transport + views + player for one audio file at a time.
+
+    Signals:
+        file_opened(object): the ``AudioInfo`` of the file now shown.
+        error(str): opening or playing failed (also shown in the view).
+    """
+
+    file_opened = Signal(object)
+    error = Signal(str)
+
+    def __init__(self, context: Any = None, *, paths: AppPaths | None = None,
+                 pool: QThreadPool | None = None, fetcher: AudioFetcher | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("audioEditor")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(STYLE)
+        self._paths = paths or (context.paths if context is not None else AppPaths.default())
+        self._pool = pool or (context.thread_pool if context is not None
+                              else QThreadPool.globalInstance())
+        self.peak_cache = PeakCache(self._paths.peak_cache)
+        self.audio_cache = AudioCache(self._paths.audio_cache)
+        if fetcher is None and context is not None:
+            fetcher = AudioFetcher(context.worker, self.audio_cache, context.connection.base_url,
+                                   self._pool, self)
+        self.fetcher = fetcher
+        self._open_task: TaskHandle | None = None
+        self._fetch_job: FetchJob | None = None
+        self._opened: OpenedAudio | None = None
+        self._follow = True
+
+        self.transport = TransportBar(self)
+        self.view = WaveformView(self._pool, self)
+        self.player = Player(self)
+        self.properties = QLabel("No file", self)
+        self.properties.setObjectName("editorProperties")
+        self.properties.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar(self)
+        self.progress.setFixedWidth(180)
+        self.progress.hide()
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_loading)
+
+        status = QWidget(self)
+        status.setObjectName("editorStatus")
+        status.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        row = QHBoxLayout(status)
+        row.setContentsMargins(4, 1, 4, 1)
+        row.addWidget(self.properties, 1)
+        row.addWidget(self.progress)
+        row.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.transport)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(status)
+
+        self._wire()
+        self.transport.set_output_available(self.player.is_available)
+        self.view.show_message("Open an audio file to see its waveform.")
+
+    def _wire(self) -> None:
+        t, v, p = self.transport, self.view, self.player
+        t.play_toggled.connect(self.toggle_playback)
+        t.stop_requested.connect(p.stop)
+        t.play_selection_requested.connect(self.play_selection)
+        t.loop_toggled.connect(p.set_loop)
+        t.follow_toggled.connect(self._set_follow)
+        t.rate_changed.connect(p.set_rate)
+        t.zoom_requested.connect(self._zoom)
+        t.channel_mode_changed.connect(v.set_channel_mode)
+        t.spectrogram_toggled.connect(v.set_spectrogram_visible)
+        t.spectrogram_params_changed.connect(
+            lambda w, lo, hi: v.set_spectrogram_params(w, (lo, hi)))
+        v.clicked_at.connect(self._clicked)
+        v.selection_changed.connect(lambda a, b: t.set_selection_available(b > a))
+        p.position_changed.connect(self._position)
+        p.state_changed.connect(lambda s: t.set_playing(s == "playing"))
+        p.error.connect(self._player_error)
+        p.availability_changed.connect(t.set_output_available)
+        for keys, slot in (("Space", self.toggle_playback), ("Shift+Space", self.play_selection),
+                           ("L", lambda: t.loop_button.toggle())):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def open_file(self, path: Path | str) -> TaskHandle:
+        """Open a local file: decode and build (or load) its peaks on the thread pool."""
+        path = Path(path)
+        self.cancel_loading()
+        self.player.unload()
+        self.view.clear()
+        self._opened = None
+        self.transport.set_file_loaded(False)
+        self.view.show_message(f"Opening {path.name}…")
+        self.properties.setText(path.name)
+        task = audio_tasks.open_audio(self._pool, path, self.peak_cache,
+                                      self.audio_cache.digest_of(path))
+        task.progress.connect(self._open_progress)
+        task.finished.connect(lambda result, p=path: self._open_done(p, result, task))
+        task.failed.connect(lambda msg: self._open_failed(msg, task))
+        self._open_task = task
+        self._show_progress("Decoding", 0, 0)
+        return task
+
+    def open_audio(self, dataset_id: str, audio_file: Any) -> FetchJob | None:
+        """Fetch a dataset's audio file (download or local copy), then open it."""
+        if self.fetcher is None:
+            self._open_failed("This editor has no connection to fetch audio with.", None)
+            return None
+        self.cancel_loading()
+        self.player.unload()
+        self.view.clear()
+        name = getattr(audio_file, "filename", str(audio_file.id))
+        self.view.show_message(f"Fetching {name}…")
+        self.properties.setText(name)
+        job = self.fetcher.fetch(dataset_id, audio_file)
+        job.progress.connect(lambda done, total: self._show_progress("Downloading", done, total))
+        job.finished.connect(lambda path, j=job: self._fetched(j, path))
+        job.failed.connect(lambda msg: self._open_failed(msg, None))
+        job.cancelled.connect(self._fetch_cancelled)
+        self._fetch_job = job
+        self._show_progress("Downloading", 0, 0)
+        return job
+
+    def cancel_loading(self) -> None:
+        """Cancel a fetch or an open in progress."""
+        if self._fetch_job is not None and not self._fetch_job.done:
+            self._fetch_job.cancel()
+        self._fetch_job = None
+        if self._open_task is not None and not self._open_task.done:
+            self._open_task.cancel()
+        self._open_task = None
+        self._hide_progress()
+
+    def _fetched(self, job: FetchJob, path: object) -> None:
+        if job is self._fetch_job:
+            self._fetch_job = None
+            self.open_file(Path(str(path)))
+
+    def _fetch_cancelled(self) -> None:
+        self._hide_progress()
+        self.view.show_message("Download cancelled.")
+
+    def _show_progress(self, what: str, done: int, total: int) -> None:
+        self.progress.show()
+        self.cancel_button.show()
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+            self.progress.setFormat(f"{what} {100 * done / total:.0f}%")
+        else:
+            self.progress.setRange(0, 0)
+
+    def _hide_progress(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def _open_progress(self, done: int, total: int) -> None:
+        self._show_progress("Decoding", done, total)
+        if total:
+            self.view.show_message(f"Computing the waveform… {100 * done / total:.0f}%")
+
+    def _open_done(self, path: Path, result: OpenedAudio, task: TaskHandle) -> None:
+        if task is not self._open_task:
+            return
+        self._open_task = None
+        self._hide_progress()
+        self._opened = result
+        info = result.info
+        self.view.set_audio(path, info, result.pyramid)
+        self.player.load(path, info)
+        self.transport.set_file_loaded(True, info.channels)
+        self.transport.set_duration(info.duration_ms)
+        self.transport.set_position(0)
+        self.view.set_playhead(0.0)
+        self.properties.setText(describe(info, path))
+        self.file_opened.emit(info)
+
+    def _open_failed(self, message: str, task: TaskHandle | None) -> None:
+        if task is not None and task is not self._open_task:
+            return
+        self._open_task = None
+        self._fetch_job = None
+        self._hide_progress()
+        self.view.clear()
+        self.view.show_message(message)
+        self.error.emit(message)
+
+    # -- playback ---------------------------------------------------------------------------
+
+    def toggle_playback(self) -> None:
+        if self._opened is not None:
+            self.player.toggle()
+
+    def play_selection(self) -> None:
+        sel = self.view.selection()
+        if sel is not None and self._opened is not None:
+            self.player.play_range(sel[0] * 1000, sel[1] * 1000)
+
+    def _set_follow(self, on: bool) -> None:
+        self._follow = on
+
+    def _clicked(self, t_s: float) -> None:
+        if self._opened is None:
+            return
+        self.player.seek(t_s * 1000)
+        self.view.set_playhead(t_s)
+
+    def _position(self, ms: int) -> None:
+        t = ms / 1000
+        self.view.set_playhead(t)
+        self.transport.set_position(ms)
+        if self._follow and self.player.state == "playing":
+            self.view.ensure_visible(t)
+
+    def _player_error(self, message: str) -> None:
+        if message == "No audio output":
+            self.transport.set_output_available(False)
+        self.error.emit(message)
+
+    def _zoom(self, what: str) -> None:
+        {"in": self.view.zoom_in, "out": self.view.zoom_out, "fit": self.view.zoom_fit,
+         "selection": self.view.zoom_to_selection}[what]()
+
+    def closeEvent(self, ev: Any) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(ev)
+
+    def shutdown(self) -> None:
+        """Stop playback and loading (call before the window goes away)."""
+        self.cancel_loading()
+        self.player.shutdown()
+
+
+def describe(info: Any, path: Path) -> str:
+    """One line of file properties: name, format, rate, channels, duration, size."""
+    size = path.stat().st_size if path.exists() else 0
+    channels = {1: "mono", 2: "stereo"}.get(info.channels, f"{info.channels} channels")
+    return (f"{path.name}  ·  {info.format} {info.subtype}  ·  {info.sample_rate / 1000:g} kHz"
+            f"  ·  {channels}  ·  {format_time(info.duration_s)}  ·  {size / 1e6:.1f} MB")

@@ -1,0 +1,202 @@
+"""Transport bar: play/pause, stop, play selection, loop, follow, rate, time, view options."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
+
+from relay_desktop.core.audio.spectrogram import WINDOW_SIZES
+from relay_desktop.core.audio.timefmt import format_ms
+
+RATES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+
+
+def _separator() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.VLine)
+    line.setObjectName("transportSeparator")
+    return line
+
+
+class TransportBar(QWidget):
+    """Play controls and view options of the audio editor (no logic of its own).
+
+    Signals:
+        play_toggled(): play/pause pressed.
+        stop_requested(): stop pressed.
+        play_selection_requested(): "play selection" pressed.
+        loop_toggled(bool), follow_toggled(bool): the toggles changed.
+        rate_changed(float): a playback rate was chosen.
+        zoom_requested(str): "in", "out", "fit" or "selection".
+        channel_mode_changed(str): "mix" or "channels".
+        spectrogram_toggled(bool): show/hide the spectrogram.
+        spectrogram_params_changed(int, float, float): window size, dB floor, dB ceiling.
+    """
+
+    play_toggled = Signal()
+    stop_requested = Signal()
+    play_selection_requested = Signal()
+    loop_toggled = Signal(bool)
+    follow_toggled = Signal(bool)
+    rate_changed = Signal(float)
+    zoom_requested = Signal(str)
+    channel_mode_changed = Signal(str)
+    spectrogram_toggled = Signal(bool)
+    spectrogram_params_changed = Signal(int, float, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("transportBar")
+        style = self.style()
+        self._icon_play = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+        self._icon_pause = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+
+        def button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None,
+                   checkable: bool = False) -> QToolButton:
+            b = QToolButton(self)
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.setCheckable(checkable)
+            b.setIconSize(QSize(18, 18))
+            if icon is not None:
+                b.setIcon(style.standardIcon(icon))
+                b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            return b
+
+        self.play_button = button("Play", "Play / pause (Space)",
+                                  QStyle.StandardPixmap.SP_MediaPlay)
+        self.stop_button = button("Stop", "Stop", QStyle.StandardPixmap.SP_MediaStop)
+        self.selection_button = button("Play selection", "Play the selection (Shift+Space)")
+        self.selection_button.setEnabled(False)
+        self.loop_button = button("Loop", "Loop playback (L)", checkable=True)
+        self.follow_button = button("Follow", "Keep the playhead in view", checkable=True)
+        self.follow_button.setChecked(True)
+        self.rate_box = QComboBox(self)
+        self.rate_box.setToolTip("Playback rate")
+        for rate in RATES:
+            self.rate_box.addItem(f"{rate:g}×", rate)
+        self.rate_box.setCurrentIndex(RATES.index(1.0))
+        self.time_label = QLabel("0:00:00.000", self)
+        self.time_label.setObjectName("transportTime")
+        self.time_label.setToolTip("Playback position / duration")
+        self.output_label = QLabel("", self)
+        self.output_label.setObjectName("transportNoOutput")
+        self.output_label.hide()
+
+        self.zoom_in_button = button("+", "Zoom in (+)")
+        self.zoom_out_button = button("−", "Zoom out (−)")
+        self.zoom_fit_button = button("Fit", "Zoom to fit (F)")
+        self.zoom_sel_button = button("Sel", "Zoom to selection (Z)")
+        self.channel_box = QComboBox(self)
+        self.channel_box.addItem("Mixed", "mix")
+        self.channel_box.addItem("Per channel", "channels")
+        self.channel_box.setToolTip("Show the channels mixed or one lane per channel")
+        self.spec_button = button("Spectrogram", "Show the spectrogram", checkable=True)
+        self.spec_button.setChecked(True)
+        self.window_box = QComboBox(self)
+        self.window_box.setToolTip("Spectrogram FFT window (samples)")
+        for size in WINDOW_SIZES:
+            self.window_box.addItem(str(size), size)
+        self.window_box.setCurrentIndex(WINDOW_SIZES.index(1024))
+        self.db_floor = QSpinBox(self)
+        self.db_floor.setRange(-160, -10)
+        self.db_floor.setValue(-96)
+        self.db_floor.setSuffix(" dB")
+        self.db_floor.setToolTip("Spectrogram floor")
+        self.db_ceiling = QSpinBox(self)
+        self.db_ceiling.setRange(-100, 20)
+        self.db_ceiling.setValue(-12)
+        self.db_ceiling.setSuffix(" dB")
+        self.db_ceiling.setToolTip("Spectrogram ceiling")
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 3, 6, 3)
+        layout.setSpacing(4)
+        for w in (self.play_button, self.stop_button, self.selection_button, self.loop_button,
+                  self.follow_button, self.rate_box, _separator(), self.time_label,
+                  self.output_label):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        for w in (self.zoom_in_button, self.zoom_out_button, self.zoom_fit_button,
+                  self.zoom_sel_button, _separator(), self.channel_box, _separator(),
+                  self.spec_button, self.window_box, self.db_floor, self.db_ceiling):
+            layout.addWidget(w)
+
+        self.play_button.clicked.connect(self.play_toggled)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.selection_button.clicked.connect(self.play_selection_requested)
+        self.loop_button.toggled.connect(self.loop_toggled)
+        self.follow_button.toggled.connect(self.follow_toggled)
+        self.rate_box.currentIndexChanged.connect(
+            lambda i: self.rate_changed.emit(float(self.rate_box.itemData(i))))
+        self.zoom_in_button.clicked.connect(lambda: self.zoom_requested.emit("in"))
+        self.zoom_out_button.clicked.connect(lambda: self.zoom_requested.emit("out"))
+        self.zoom_fit_button.clicked.connect(lambda: self.zoom_requested.emit("fit"))
+        self.zoom_sel_button.clicked.connect(lambda: self.zoom_requested.emit("selection"))
+        self.channel_box.currentIndexChanged.connect(
+            lambda i: self.channel_mode_changed.emit(str(self.channel_box.itemData(i))))
+        self.spec_button.toggled.connect(self._spec_toggled)
+        self.window_box.currentIndexChanged.connect(self._emit_spec_params)
+        self.db_floor.valueChanged.connect(self._emit_spec_params)
+        self.db_ceiling.valueChanged.connect(self._emit_spec_params)
+        self._duration_ms = 0
+        self.set_file_loaded(False)
+
+    def _spec_toggled(self, on: bool) -> None:
+        for w in (self.window_box, self.db_floor, self.db_ceiling):
+            w.setEnabled(on)
+        self.spectrogram_toggled.emit(on)
+
+    def _emit_spec_params(self) -> None:
+        floor, ceiling = self.db_floor.value(), self.db_ceiling.value()
+        if ceiling <= floor:
+            ceiling = floor + 1
+        self.spectrogram_params_changed.emit(int(self.window_box.currentData()), float(floor),
+                                             float(ceiling))
+
+    # -- state from the editor ---------------------------------------------------------------
+
+    def set_file_loaded(self, loaded: bool, channels: int = 1) -> None:
+        for w in (self.zoom_in_button, self.zoom_out_button, self.zoom_fit_button,
+                  self.zoom_sel_button):
+            w.setEnabled(loaded)
+        self.channel_box.setEnabled(loaded and channels > 1)
+        self._update_play_enabled(loaded)
+
+    def _update_play_enabled(self, loaded: bool) -> None:
+        playable = loaded and not self.output_label.isVisible()
+        for w in (self.play_button, self.stop_button):
+            w.setEnabled(playable)
+        self._loaded = loaded
+
+    def set_output_available(self, available: bool) -> None:
+        """Say "No audio output" and disable playback when there is no device."""
+        self.output_label.setText("" if available else "No audio output")
+        self.output_label.setVisible(not available)
+        self._update_play_enabled(getattr(self, "_loaded", False))
+        if not available:
+            self.selection_button.setEnabled(False)
+
+    def set_selection_available(self, available: bool) -> None:
+        self.selection_button.setEnabled(available and not self.output_label.isVisible())
+        self.zoom_sel_button.setEnabled(available)
+
+    def set_playing(self, playing: bool) -> None:
+        self.play_button.setIcon(self._icon_pause if playing else self._icon_play)
+        self.play_button.setText("Pause" if playing else "Play")
+
+    def set_duration(self, ms: int) -> None:
+        self._duration_ms = ms
+
+    def set_position(self, ms: int) -> None:
+        self.time_label.setText(f"{format_ms(ms)} / {format_ms(self._duration_ms)}")

@@ -1,0 +1,604 @@
+"""WaveformView: detail waveform + spectrogram on one time axis, with an overview strip.
+
+Public API (stable; the annotation editor builds on it):
+
+- ``plots() -> list[pg.PlotItem]``: the plots with time in seconds on x (detail
+  waveform first, then the spectrogram). Overlay items (regions, labels) may be
+  added to them; they share the x range.
+- Signals ``view_range_changed(float, float)`` (seconds), ``clicked_at(float)``
+  (a plain left click, seconds), ``selection_changed(float, float)`` (the
+  Shift-drag time selection; ``(0.0, 0.0)`` when cleared) and
+  ``empty_drag(float, float, str)``: a plain left-drag on empty space, as
+  ``(start_s, current_s, phase)`` with phase ``"start"``, ``"move"`` or
+  ``"finish"`` -- this view does nothing else with it, so the annotation
+  editor can draw regions with it.
+- ``set_view_range(start_s, end_s)``, ``view_range()``, ``duration_s``,
+  ``sample_rate``, ``channels``, ``zero_crossing_near(t_s, window_ms)``
+  (reads a few ms of samples from the file), ``set_playhead(t_s)``,
+  ``set_selection(a, b)``, ``selection()``, ``clear_selection()``.
+
+Mouse: wheel zooms around the cursor (Shift+wheel pans); middle-drag or
+Alt+left-drag pans; Shift+left-drag selects a time range; a click emits
+``clicked_at`` and clears the selection. Keys: Left/Right pan, +/- or Up/Down
+zoom, Home/End, F zoom to fit, Z zoom to the selection, Esc clears it.
+
+Drawing uses :class:`WaveItem` with arrays taken from the peak pyramid at about
+one bucket per pixel; when zoomed in further, raw samples are read on the
+thread pool for the visible window (plus a margin) and drawn as a line, with a
+dot per sample at extreme zoom.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from relay_desktop.core.audio.decode import AudioDecodeError, AudioInfo
+from relay_desktop.core.audio.decode import zero_crossing_near as _zero_crossing
+from relay_desktop.core.audio.peaks import PeakPyramid, minmax
+from relay_desktop.services import audio_tasks
+from relay_desktop.services.audio_tasks import RawWindow, TaskHandle
+from relay_desktop.ui.waveform.axis import TimeAxisItem
+from relay_desktop.ui.waveform.items import WaveItem
+from relay_desktop.ui.waveform.overview import OverviewStrip
+from relay_desktop.ui.waveform.spectrogram_view import SpectrogramPlot
+
+AXIS_WIDTH = 52
+LANE_GAP = 2.25
+ZOOM_STEP = 0.8
+MIN_VISIBLE_SAMPLES = 16
+RAW_MAX_FRAMES = 1 << 21
+WAVE_COLORS = ("#4fc3f7", "#81c784", "#ffb74d", "#ba68c8", "#e57373", "#4db6ac")
+BACKGROUND = "#1b1e23"
+
+
+class TimeViewBox(pg.ViewBox):
+    """A ViewBox that zooms and pans only in time and routes gestures to its view."""
+
+    def __init__(self, view: WaveformView) -> None:
+        super().__init__(enableMenu=False)
+        self._view = view
+        self.setMouseEnabled(x=True, y=False)
+
+    def wheelEvent(self, ev: Any, axis: Any = None) -> None:  # noqa: N802 - pyqtgraph API
+        steps = ev.delta() / 120.0
+        x = float(self.mapToView(ev.pos()).x())
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            a, b = self._view.view_range()
+            self._view.pan_by(-steps * 0.1 * (b - a))
+        else:
+            self._view.zoom_by(ZOOM_STEP**steps, x)
+        ev.accept()
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:  # noqa: N802
+        button, mods = ev.button(), ev.modifiers()
+        start = float(self.mapToView(ev.buttonDownPos()).x())
+        here = float(self.mapToView(ev.pos()).x())
+        if button == Qt.MouseButton.MiddleButton or (
+                button == Qt.MouseButton.LeftButton and mods & Qt.KeyboardModifier.AltModifier):
+            ev.accept()
+            last = float(self.mapToView(ev.lastPos()).x())
+            self._view.pan_by(last - here)
+        elif button == Qt.MouseButton.LeftButton and mods & Qt.KeyboardModifier.ShiftModifier:
+            ev.accept()
+            self._view._drag_selection(start, here, ev.isFinish())
+        elif button == Qt.MouseButton.LeftButton:
+            ev.accept()
+            phase = "start" if ev.isStart() else "finish" if ev.isFinish() else "move"
+            self._view.empty_drag.emit(start, here, phase)
+        else:
+            ev.ignore()
+
+    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            x = float(self.mapToView(ev.pos()).x())
+            self._view.setFocus()
+            if not ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self._view.clear_selection()
+            self._view.clicked_at.emit(min(max(0.0, x), self._view.duration_s))
+        else:
+            ev.ignore()
+
+
+class WaveformView(QWidget):
+    """Detail waveform, spectrogram and overview of one audio file (see the module doc).
+
+    Signals:
+        view_range_changed(float, float): visible time range in seconds.
+        clicked_at(float): a left click at this time (seconds).
+        selection_changed(float, float): the time selection; (0.0, 0.0) when cleared.
+        empty_drag(float, float, str): plain left-drag (start_s, current_s, phase).
+    """
+
+    view_range_changed = Signal(float, float)
+    clicked_at = Signal(float)
+    selection_changed = Signal(float, float)
+    empty_drag = Signal(float, float, str)
+
+    def __init__(self, pool: QThreadPool | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("waveformView")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pool = pool or QThreadPool.globalInstance()
+        self._path: Path | None = None
+        self._info: AudioInfo | None = None
+        self._pyramid: PeakPyramid | None = None
+        self._mode = "mix"
+        self._raw: RawWindow | None = None
+        self._raw_task: TaskHandle | None = None
+        self._raw_wanted: tuple[int, int] | None = None
+        self._selection: tuple[float, float] | None = None
+        self._drawn_mode = ""
+
+        self._glw = pg.GraphicsLayoutWidget()
+        self._glw.setBackground(BACKGROUND)
+        self._glw.ci.setSpacing(0)
+        self._glw.ci.layout.setContentsMargins(0, 0, 6, 0)
+        self._detail_vb = TimeViewBox(self)
+        self.detail = pg.PlotItem(viewBox=self._detail_vb,
+                                  axisItems={"top": TimeAxisItem("top")})
+        self.detail.showAxis("top")
+        self.detail.hideAxis("bottom")
+        self.detail.hideButtons()
+        self.detail.setMenuEnabled(False)
+        self.detail.getAxis("left").setWidth(AXIS_WIDTH)
+        self.detail.getAxis("top").setHeight(24)
+        self._glw.addItem(self.detail, row=0, col=0)
+        self._spec_vb = TimeViewBox(self)
+        self.spectrogram = SpectrogramPlot(self._pool, self._spec_vb, self)
+        self.spectrogram.plot.getAxis("left").setWidth(AXIS_WIDTH)
+        self.spectrogram.plot.setXLink(self.detail)
+        self._glw.addItem(self.spectrogram.plot, row=1, col=0)
+        self._glw.ci.layout.setRowStretchFactor(0, 3)
+        self._glw.ci.layout.setRowStretchFactor(1, 2)
+        for vb in (self._detail_vb, self._spec_vb):
+            vb.disableAutoRange()
+
+        self._wave = WaveItem(WAVE_COLORS[0])
+        self.detail.addItem(self._wave)
+        self._playheads: list[pg.InfiniteLine] = []
+        for plot in (self.detail, self.spectrogram.plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ffca28", width=1.5))
+            line.setZValue(50)
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
+            self._playheads.append(line)
+        self._regions: list[pg.LinearRegionItem] = []
+        for plot in (self.detail, self.spectrogram.plot):
+            region = pg.LinearRegionItem(values=(0, 0), movable=plot is self.detail,
+                                         brush=pg.mkBrush(120, 170, 255, 55),
+                                         pen=pg.mkPen(150, 190, 255, 160))
+            region.setZValue(40)
+            region.hide()
+            plot.addItem(region, ignoreBounds=True)
+            self._regions.append(region)
+        self._regions[0].sigRegionChanged.connect(self._region_edited)
+
+        self.overview = OverviewStrip()
+        self.overview.window_dragged.connect(lambda a, b: self.set_view_range(a, b))
+        self.overview.centre_requested.connect(self.centre_on)
+        self.overview.hide()
+
+        self._message = QLabel(self)
+        self._message.setObjectName("waveformMessage")
+        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._message.setWordWrap(True)
+        self._message.setStyleSheet(
+            "QLabel#waveformMessage { color: #e8eaed; background: rgba(20, 22, 26, 220);"
+            " border: 1px solid #3c4048; border-radius: 6px; padding: 14px 18px;"
+            " font-size: 13px; }")
+        self._message.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.overview)
+        layout.addWidget(self._glw, 1)
+
+        self._detail_vb.sigXRangeChanged.connect(self._range_changed)
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(30)
+        self._resize_timer.timeout.connect(self.refresh)
+        self._detail_vb.sigResized.connect(self._resize_timer.start)
+        self._set_lane_axis()
+        self._detail_vb.setRange(xRange=(0, 1), yRange=(-1.05, 1.05), padding=0)
+
+    # -- public API ---------------------------------------------------------------------
+
+    def plots(self) -> list[pg.PlotItem]:
+        """Plots with time (seconds) on x: the detail waveform, then the spectrogram."""
+        return [self.detail, self.spectrogram.plot]
+
+    @property
+    def duration_s(self) -> float:
+        return self._info.duration_s if self._info else 0.0
+
+    @property
+    def sample_rate(self) -> int:
+        return self._info.sample_rate if self._info else 0
+
+    @property
+    def channels(self) -> int:
+        return self._info.channels if self._info else 0
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def info(self) -> AudioInfo | None:
+        return self._info
+
+    @property
+    def pyramid(self) -> PeakPyramid | None:
+        return self._pyramid
+
+    @property
+    def channel_mode(self) -> str:
+        return self._mode
+
+    def set_audio(self, path: Path, info: AudioInfo, pyramid: PeakPyramid) -> None:
+        """Show a decoded file (its header and peak pyramid); zooms to fit."""
+        self._path, self._info, self._pyramid = Path(path), info, pyramid
+        self._raw = None
+        self._raw_wanted = None
+        self.clear_message()
+        self.clear_selection()
+        duration = max(pyramid.duration_s, 1e-6)
+        min_range = max(MIN_VISIBLE_SAMPLES / info.sample_rate, 1e-5)
+        for vb in (self._detail_vb, self._spec_vb):
+            vb.setLimits(xMin=0.0, xMax=duration, minXRange=min_range, maxXRange=duration)
+        self._set_lane_axis()
+        self.overview.set_pyramid(pyramid, pyramid.lane(None))
+        self.overview.show()
+        self.spectrogram.set_source(self._path, info)
+        self.zoom_fit()
+        self.refresh()
+
+    def clear(self) -> None:
+        """Forget the file (the view shows nothing until the next ``set_audio``)."""
+        self._path = self._info = self._pyramid = None
+        self._raw = None
+        self._wave.clear()
+        self.overview.set_pyramid(None)
+        self.overview.hide()
+        self.spectrogram.set_source(None, None)
+        self.clear_selection()
+        for line in self._playheads:
+            line.hide()
+
+    def view_range(self) -> tuple[float, float]:
+        """The visible time range in seconds."""
+        a, b = self._detail_vb.viewRange()[0]
+        return float(a), float(b)
+
+    def set_view_range(self, start_s: float, end_s: float) -> None:
+        """Show ``[start_s, end_s]`` (clamped to the file and the minimum span)."""
+        if self._info is None:
+            return
+        a, b = sorted((float(start_s), float(end_s)))
+        duration = self.duration_s
+        min_span = max(MIN_VISIBLE_SAMPLES / self.sample_rate, 1e-5)
+        span = min(max(b - a, min_span), duration)
+        a = min(max(0.0, a), duration - span)
+        self._detail_vb.setXRange(a, a + span, padding=0)
+
+    def zoom_by(self, factor: float, centre_s: float | None = None) -> None:
+        """Scale the visible span by ``factor`` (<1 zooms in) keeping ``centre_s`` in place."""
+        a, b = self.view_range()
+        c = (a + b) / 2 if centre_s is None else centre_s
+        self.set_view_range(c - (c - a) * factor, c + (b - c) * factor)
+
+    def zoom_in(self) -> None:
+        self.zoom_by(ZOOM_STEP**2)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1 / ZOOM_STEP**2)
+
+    def pan_by(self, dx_s: float) -> None:
+        a, b = self.view_range()
+        self.set_view_range(a + dx_s, b + dx_s)
+
+    def centre_on(self, t_s: float) -> None:
+        a, b = self.view_range()
+        half = (b - a) / 2
+        self.set_view_range(t_s - half, t_s + half)
+
+    def zoom_fit(self) -> None:
+        """Show the whole file."""
+        if self._info is not None:
+            self._detail_vb.setXRange(0.0, self.duration_s, padding=0)
+
+    def zoom_to_selection(self) -> bool:
+        """Show the selection (with 5% margins); False when there is none."""
+        sel = self._selection
+        if sel is None:
+            return False
+        a, b = sel
+        margin = (b - a) * 0.05
+        self.set_view_range(a - margin, b + margin)
+        return True
+
+    def ensure_visible(self, t_s: float) -> None:
+        """Page the view so ``t_s`` is visible (follow mode)."""
+        a, b = self.view_range()
+        if not a <= t_s <= b:
+            span = b - a
+            self.set_view_range(t_s - 0.05 * span, t_s + 0.95 * span)
+
+    def set_playhead(self, t_s: float | None) -> None:
+        """Draw the playhead at ``t_s`` seconds (None hides it)."""
+        for line in (*self._playheads, self.overview.playhead):
+            if t_s is None:
+                line.hide()
+            else:
+                line.setValue(t_s)
+                line.show()
+
+    def playhead(self) -> float | None:
+        line = self._playheads[0]
+        return float(line.value()) if line.isVisible() else None
+
+    def set_selection(self, start_s: float, end_s: float) -> None:
+        """Select ``[start_s, end_s]`` (an empty range clears the selection)."""
+        a, b = sorted((max(0.0, start_s), min(end_s, self.duration_s or end_s)))
+        if b - a <= 0:
+            self.clear_selection()
+            return
+        for region in self._regions:
+            region.blockSignals(True)
+            region.setRegion((a, b))
+            region.show()
+            region.blockSignals(False)
+        if self._selection != (a, b):
+            self._selection = (a, b)
+            self.selection_changed.emit(a, b)
+
+    def selection(self) -> tuple[float, float] | None:
+        return self._selection
+
+    def clear_selection(self) -> None:
+        for region in self._regions:
+            region.hide()
+        if self._selection is not None:
+            self._selection = None
+            self.selection_changed.emit(0.0, 0.0)
+
+    def set_channel_mode(self, mode: str) -> None:
+        """``"mix"`` (one lane, the channel mean) or ``"channels"`` (a lane per channel)."""
+        if mode not in ("mix", "channels"):
+            raise ValueError(f"unknown channel mode {mode!r}")
+        self._mode = mode
+        self._set_lane_axis()
+        self.refresh()
+
+    def set_spectrogram_visible(self, visible: bool) -> None:
+        """Show or hide the spectrogram under the waveform."""
+        plot = self.spectrogram.plot
+        if visible == self.spectrogram.visible:
+            return
+        self.spectrogram.visible = visible
+        if visible:
+            self._glw.addItem(plot, row=1, col=0)
+            self._glw.ci.layout.setRowStretchFactor(1, 2)
+            self.refresh()
+        else:
+            self._glw.removeItem(plot)
+
+    def set_spectrogram_params(self, window: int | None = None,
+                               db_range: tuple[float, float] | None = None) -> None:
+        self.spectrogram.set_params(window, db_range)
+
+    def zero_crossing_near(self, t_s: float, window_ms: float = 5.0) -> float:
+        """The nearest zero crossing to ``t_s`` (seconds) within ``window_ms``; reads the file."""
+        if self._path is None or self._info is None:
+            return t_s
+        try:
+            return _zero_crossing(self._path, self._info.sample_rate, t_s, window_ms)
+        except AudioDecodeError:
+            return t_s
+
+    def show_message(self, text: str) -> None:
+        """Show a sentence over the view (errors, "Opening...")."""
+        self._message.setText(text)
+        self._message.show()
+        self._message.raise_()
+        self._place_message()
+
+    def clear_message(self) -> None:
+        self._message.hide()
+
+    def message(self) -> str:
+        return self._message.text() if self._message.isVisible() else ""
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def _lanes(self) -> list[tuple[int, int | None, float]]:
+        """(pyramid lane, channel or None for the mix, y offset) per drawn lane."""
+        pyr = self._pyramid
+        if pyr is None:
+            return []
+        if self._mode == "mix" or pyr.channels == 1:
+            return [(pyr.lane(None), None, 0.0)]
+        return [(c, c, -LANE_GAP * c) for c in range(pyr.channels)]
+
+    def _set_lane_axis(self) -> None:
+        lanes = self._lanes() or [(0, None, 0.0)]
+        ticks = []
+        for _lane, _ch, off in lanes:
+            ticks += [(off + 1.0, "1.0"), (off + 0.5, "0.5"), (off, "0"), (off - 0.5, "-0.5"),
+                      (off - 1.0, "-1.0")]
+        self.detail.getAxis("left").setTicks([[(v, s) for v, s in ticks if s in ("1.0", "0",
+                                                                                "-1.0")],
+                                              [(v, "") for v, s in ticks if "5" in s]])
+        bottom = lanes[-1][2] - 1.08
+        self._detail_vb.setLimits(yMin=bottom, yMax=1.08)
+        self._detail_vb.setYRange(bottom, 1.08, padding=0)
+
+    def _range_changed(self, _vb: Any, rng: tuple[float, float]) -> None:
+        a, b = float(rng[0]), float(rng[1])
+        self.refresh()
+        self.overview.set_window(a, b)
+        self.view_range_changed.emit(a, b)
+
+    def pixel_width(self) -> int:
+        return max(16, int(self._detail_vb.width()))
+
+    def refresh(self) -> None:
+        """Recompute what is drawn for the visible range (cheap; called on every change)."""
+        pyr, info = self._pyramid, self._info
+        if pyr is None or info is None:
+            return
+        a, b = self.view_range()
+        px = self.pixel_width()
+        sr = info.sample_rate
+        f0, f1 = a * sr, b * sr
+        lanes = self._lanes()
+        self.spectrogram.update_range(a, b, px)
+        if pyr.level_for((f1 - f0) / px) is not None:
+            envs = []
+            for lane, _ch, off in lanes:
+                env = pyr.envelope(f0, f1, lane, px)
+                if env is None:
+                    break
+                starts, mins, maxs = env
+                envs.append((starts / sr, mins, maxs, off))
+            self._wave.set_envelopes(envs, (a, b))
+            self._drawn_mode = "peaks"
+            return
+        raw = self._raw
+        if raw is not None and raw.start <= max(0, f0 - 1) and (
+                raw.start + len(raw.data) >= min(info.frames, f1 + 1)):
+            self._draw_raw(raw, f0, f1, px, lanes)
+            return
+        # not read yet: show the finest level meanwhile, and read the window in the background
+        envs = []
+        for lane, _ch, off in lanes:
+            level = pyr.levels[0]
+            i0 = max(0, int(f0 // pyr.base) - 1)
+            i1 = min(len(level), int(f1 // pyr.base) + 2)
+            sel = level[i0:i1, lane]
+            starts = (i0 + np.arange(len(sel))) * pyr.base / sr
+            envs.append((starts, np.asarray(sel[:, 0]), np.asarray(sel[:, 1]), off))
+        self._wave.set_envelopes(envs, (a, b))
+        self._drawn_mode = "loading"
+        self._request_raw(f0, f1)
+
+    def _request_raw(self, f0: float, f1: float) -> None:
+        if self._path is None or self._info is None:
+            return
+        span = f1 - f0
+        start = int(max(0, f0 - span))
+        stop = int(min(self._info.frames, f1 + span + 2))
+        stop = min(stop, start + RAW_MAX_FRAMES)
+        wanted = self._raw_wanted
+        if wanted is not None and wanted[0] <= f0 and wanted[1] >= f1 and self._raw_task:
+            return
+        if self._raw_task is not None:
+            self._raw_task.cancel()
+        self._raw_wanted = (start, stop)
+        task = audio_tasks.raw_window(self._pool, self._path, start, stop)
+        task.finished.connect(self._raw_arrived)
+        task.failed.connect(self.show_message)
+        self._raw_task = task
+
+    def _raw_arrived(self, raw: RawWindow) -> None:
+        self._raw_task = None
+        self._raw = raw
+        self.refresh()
+
+    def _draw_raw(self, raw: RawWindow, f0: float, f1: float, px: int,
+                  lanes: list[tuple[int, int | None, float]]) -> None:
+        sr = self.sample_rate
+        i0 = max(0, int(np.floor(f0)) - 1 - raw.start)
+        i1 = min(len(raw.data), int(np.ceil(f1)) + 2 - raw.start)
+        data = raw.data[i0:i1]
+        x = (raw.start + i0 + np.arange(len(data))) / sr
+        n = len(data)
+        if n > 2 * px:
+            group = n // px
+            envs = []
+            for _lane, ch, off in lanes:
+                col = data.mean(axis=1) if ch is None else data[:, ch]
+                mm = minmax(np.ascontiguousarray(col, dtype=np.float32)[:, None], group)[:, 0]
+                envs.append((x[::group][: len(mm)], mm[:, 0], mm[:, 1], off))
+            self._wave.set_envelopes(envs, (f0 / sr, f1 / sr))
+            self._drawn_mode = "raw-envelope"
+            return
+        dots = px / max(1.0, f1 - f0) >= 4.0
+        samples = []
+        for _lane, ch, off in lanes:
+            col = data.mean(axis=1) if ch is None else data[:, ch]
+            samples.append((x, col, off))
+        self._wave.set_samples(samples, dots, (f0 / sr, f1 / sr))
+        self._drawn_mode = "samples-dots" if dots else "samples"
+
+    @property
+    def drawn_mode(self) -> str:
+        """What the detail plot shows: "peaks", "loading", "raw-envelope", "samples[-dots]"."""
+        return self._drawn_mode
+
+    # -- selection and keys ------------------------------------------------------------------
+
+    def _drag_selection(self, start: float, here: float, finished: bool) -> None:
+        self.set_selection(start, here)
+
+    def _region_edited(self) -> None:
+        a, b = self._regions[0].getRegion()
+        a, b = float(a), float(b)
+        other = self._regions[1]
+        other.blockSignals(True)
+        other.setRegion((a, b))
+        other.blockSignals(False)
+        if self._selection != (a, b) and b > a:
+            self._selection = (a, b)
+            self.selection_changed.emit(a, b)
+
+    def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        key = ev.key()
+        a, b = self.view_range()
+        step = 0.1 * (b - a)
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            step *= 5
+        k = Qt.Key
+        if key == k.Key_Left:
+            self.pan_by(-step)
+        elif key == k.Key_Right:
+            self.pan_by(step)
+        elif key in (k.Key_Plus, k.Key_Equal, k.Key_Up):
+            self.zoom_in()
+        elif key in (k.Key_Minus, k.Key_Underscore, k.Key_Down):
+            self.zoom_out()
+        elif key == k.Key_Home:
+            self.set_view_range(0, b - a)
+        elif key == k.Key_End:
+            self.set_view_range(self.duration_s - (b - a), self.duration_s)
+        elif key == k.Key_F:
+            self.zoom_fit()
+        elif key == k.Key_Z:
+            self.zoom_to_selection()
+        elif key == k.Key_Escape:
+            self.clear_selection()
+        else:
+            super().keyPressEvent(ev)
+            return
+        ev.accept()
+
+    def resizeEvent(self, ev: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(ev)
+        self._place_message()
+
+    def _place_message(self) -> None:
+        width = min(520, max(200, self.width() - 40))
+        self._message.setFixedWidth(width)
+        self._message.adjustSize()
+        self._message.move((self.width() - width) // 2,
+                           max(0, (self.height() - self._message.height()) // 2))

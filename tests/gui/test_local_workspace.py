@@ -1,0 +1,99 @@
+"""The local workspace: Relay Local as a subprocess, its key, the demo seed, restarts, stop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from PySide6.QtWidgets import QApplication
+
+from relay_desktop.api import RelayClient
+from relay_desktop.app import Application
+from relay_desktop.core.connections import LOCAL_ID
+from relay_desktop.core.paths import AppPaths
+from relay_desktop.services.credentials import CredentialStore
+from relay_desktop.services.local_workspace import SEED_MARKER, LocalWorkspace
+
+
+@pytest.fixture
+def workspace(qtbot: Any, tmp_path: Path) -> Iterator[LocalWorkspace]:
+    creds = CredentialStore(tmp_path / "credentials.json")
+    ws = LocalWorkspace(tmp_path / "local-workspace", creds, watch_interval_ms=200)
+    yield ws
+    ws.stop()
+
+
+def test_starts_serves_restarts_after_a_crash_and_stops(
+        qtbot: Any, workspace: LocalWorkspace) -> None:
+    seed_problems: list[str] = []
+    workspace.seed_failed.connect(seed_problems.append)
+    with qtbot.waitSignal(workspace.ready, timeout=90000) as ready:
+        workspace.start()
+    base_url, key = ready.args
+    assert base_url.startswith("http://127.0.0.1:")
+    assert requests.get(base_url + "/healthz", timeout=5).json()["server"] == "relay-local"
+    with RelayClient(base_url, key) as client:
+        page = client.datasets.list()
+    assert workspace.credentials.get(LOCAL_ID) == key
+    assert (workspace.data_dir / "server.log").exists()
+    # the demo seed either worked (marker written) or said why, without stopping anything
+    seeded = (workspace.data_dir / SEED_MARKER).exists()
+    assert seeded or seed_problems, "a failed seed must be visible"
+    if seeded:
+        assert page.total and page.total >= 1
+
+    # a crash: the watchdog notices, says so and restarts it on the same address
+    crashed: list[str] = []
+    workspace.crashed.connect(crashed.append)
+    assert workspace.proc is not None
+    old_pid = workspace.proc.pid
+    with qtbot.waitSignal(workspace.restarted, timeout=90000) as back:
+        workspace.proc.kill()
+    assert crashed and "restarting" in crashed[0]
+    assert back.args == [base_url, key]
+    assert workspace.proc is not None and workspace.proc.pid != old_pid
+    with RelayClient(base_url, key) as client:
+        assert client.datasets.list().total == page.total
+
+    proc = workspace.proc
+    with qtbot.waitSignal(workspace.stopped, timeout=20000):
+        workspace.stop()
+    assert proc.poll() is not None
+    with pytest.raises(requests.RequestException):
+        requests.get(base_url + "/healthz", timeout=2)
+
+
+def test_a_broken_server_command_fails_with_a_sentence(
+        qtbot: Any, tmp_path: Path) -> None:
+    ws = LocalWorkspace(tmp_path / "ws", CredentialStore(tmp_path / "c.json"),
+                        python=str(tmp_path / "no-such-python"))
+    with qtbot.waitSignal(ws.failed, timeout=30000) as failed:
+        ws.start()
+    assert "could not" in failed.args[0].lower()
+    assert not ws.is_running
+
+
+def test_first_run_local_workspace_opens_the_workspace(
+        qtbot: Any, gui_paths: AppPaths) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    shell = Application(app, gui_paths)
+    qtbot.addWidget(shell.window)
+    window = shell.window
+    try:
+        shell.start()
+        assert window.pages.currentWidget() is window.first_run
+        with qtbot.waitSignal(shell.connected, timeout=90000):
+            window.first_run.local_button.click()
+        assert shell.context is not None and shell.context.connection.is_local
+        qtbot.waitUntil(lambda: window.status.state == "online", timeout=30000)
+        assert window.windowTitle() == "Relay Desktop — Local workspace"
+        assert shell.settings.get("last_connection") == LOCAL_ID
+        assert shell.local is not None and shell.local.is_running
+        proc = shell.local.proc
+    finally:
+        shell.shutdown()
+    assert proc is not None and proc.poll() is not None, "the server stops with the app"
