@@ -6,15 +6,16 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from relay_desktop import __version__
-from relay_desktop.api.models import Dataset
+from relay_desktop.api.models import AudioFile, Dataset
 from relay_desktop.api.redact import install as redact_secret
 from relay_desktop.core.connections import LOCAL_ID, ConnectionRecord
 from relay_desktop.core.paths import AppPaths
@@ -25,6 +26,7 @@ from relay_desktop.services.connections import ConnectionManager
 from relay_desktop.services.context import AppContext, ConnectionInfo
 from relay_desktop.services.credentials import CredentialStore
 from relay_desktop.services.local_workspace import LocalWorkspace
+from relay_desktop.services.qt_compat import pin_bool_singletons
 from relay_desktop.ui.errors import show_error
 from relay_desktop.ui.main_window import MainWindow
 from relay_desktop.ui.theme import ThemeManager
@@ -32,6 +34,10 @@ from relay_desktop.ui.theme import ThemeManager
 log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_MS = 3000
+EDITOR_WAIT_MS = 30000
+
+#: builds the central editor for a connection (see ``default_editor_factory``)
+EditorFactory = Callable[[AppContext], QWidget]
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -59,7 +65,8 @@ class Application(QObject):
 
     def __init__(self, qapp: QApplication, paths: AppPaths | None = None, *,
                  credentials: CredentialStore | None = None,
-                 workspace_seed_demo: bool = True) -> None:
+                 workspace_seed_demo: bool = True,
+                 editor_factory: EditorFactory | None = None) -> None:
         super().__init__(qapp)
         self.qapp = qapp
         self.paths = (paths or AppPaths.default()).ensure()
@@ -81,13 +88,19 @@ class Application(QObject):
         self.window.theme_requested.connect(self.set_theme)
         self.theme.changed.connect(lambda eff: self.window.set_theme_mode(self.theme.mode, eff))
         self._local_activity: int | None = None
+        self.editor_factory = editor_factory
+        self.editor: QWidget | None = None
+        self.window.audio_file_activated.connect(self._open_in_editor)
 
     # -- start-up ------------------------------------------------------------------
 
-    def start(self, *, local: bool = False) -> None:
+    def start(self, *, local: bool = False, restore_layout: bool = True) -> None:
         """Pick the connection: --local, then the environment, then the last one used."""
         self.window.set_theme_mode(self.theme.mode, self.theme.apply())
-        self.window.restore_layout()
+        if restore_layout:
+            self.window.restore_layout()
+        else:
+            self.window.remember_layout = False
         env = self.manager.environment()
         last = self.settings.get("last_connection")
         if local:
@@ -121,8 +134,34 @@ class Application(QObject):
         self.settings.set("last_connection", info.id or None)
         log.info("Connected to %s (%s)", info.name, info.base_url)
         self.window.set_context(self.context)
+        self._build_editor(self.context)
         self.connected.emit(self.context)
         return self.context
+
+    def _build_editor(self, context: AppContext) -> None:
+        """A fresh editor per connection; a failing plug-in leaves the placeholder."""
+        self._drop_editor()
+        if self.editor_factory is None:
+            return
+        try:
+            self.editor = self.editor_factory(context)
+        except Exception:
+            log.exception("The audio editor could not be created; continuing without it")
+            return
+        self.window.set_editor(self.editor)
+
+    def _drop_editor(self) -> None:
+        editor, self.editor = self.editor, None
+        if editor is not None:
+            stop = getattr(editor, "shutdown", None)
+            if callable(stop):
+                stop()
+
+    @Slot(object)
+    def _open_in_editor(self, audio: AudioFile) -> None:
+        opener = getattr(self.editor, "open_audio", None)
+        if callable(opener):
+            opener(audio.dataset_id, audio)
 
     def _close_context(self) -> None:
         if self.context is not None:
@@ -232,12 +271,24 @@ class Application(QObject):
         """Stop everything with bounded waits; never hangs."""
         self.window.save_layout()
         self.window.log_view.detach()
+        self._drop_editor()
         self._close_context()
         self.manager.shutdown()
         self.thread_pool.clear()
         self.thread_pool.waitForDone(SHUTDOWN_WAIT_MS)
         if self.local is not None:
             self.local.stop()
+        self.theme.close()
+
+
+def default_editor_factory() -> EditorFactory | None:
+    """The waveform/spectrogram editor (``ui.waveform.editor.AudioEditor``) if it is installed."""
+    try:
+        from relay_desktop.ui.waveform.editor import AudioEditor
+    except Exception:  # an optional part that is missing or broken must not stop the app
+        log.exception("The audio editor is not available")
+        return None
+    return lambda context: AudioEditor(context)
 
 
 def _app_icon() -> QIcon:
@@ -287,17 +338,34 @@ class Screenshot(QObject):
             log.warning("The workspace has no datasets; the screenshot shows an empty list")
             QTimer.singleShot(300, self._grab)
             return
-        demo = next((d for d in datasets if "demo" in d.name.lower()), datasets[0])
+        seeded = self.app.local.demo_dataset_id if self.app.local is not None else None
+        demo = (next((d for d in datasets if d.id == seeded), None)
+                or next((d for d in datasets if "demo" in d.name.lower()), datasets[0]))
         if not self.window.datasets.select_dataset(demo.id):
             self._finish(1, "the demo dataset could not be selected")
 
     @Slot(int, int)
     def _on_page(self, page: int, _rows: int) -> None:
-        if page == 1:
-            table = self.window.audio_list.table
-            if self.window.audio_list.model.rowCount():
-                table.selectRow(0)
+        if page != 1:
+            return
+        model = self.window.audio_list.model
+        ready = next((r for r in range(model.rowCount())
+                      if (f := model.file_at(r)) is not None and f.processing_status == "ready"),
+                     None)
+        editor = self.app.editor
+        opened = getattr(editor, "file_opened", None)
+        if ready is None or opened is None:
+            if model.rowCount():
+                self.window.audio_list.table.selectRow(0)
             QTimer.singleShot(300, self._grab)
+            return
+        # open the first ready file so the editor shows a waveform (bounded wait)
+        self.window.audio_list.table.selectRow(ready)
+        opened.connect(lambda _info: QTimer.singleShot(800, self._grab))
+        QTimer.singleShot(EDITOR_WAIT_MS, self._grab)
+        audio = model.file_at(ready)
+        assert audio is not None
+        self.window.audio_file_activated.emit(audio)
 
     def _grab(self) -> None:
         if self._finished:
@@ -328,13 +396,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"relay-desktop: {exc}", file=sys.stderr)
             return 2
     configure_logging()
+    pin_bool_singletons()
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("Relay Desktop")
     qapp.setOrganizationName("Relay")
     qapp.setApplicationVersion(__version__)
     qapp.setDesktopFileName("relay-desktop")
-    app = Application(qapp)
+    app = Application(qapp, editor_factory=default_editor_factory())
     exit_code = [0]
     if args.screenshot:
         shot = Screenshot(app, Path(args.screenshot))
@@ -343,7 +412,7 @@ def run(args: argparse.Namespace) -> int:
         app.window.resize(*size)
         app.window.show()
         use_local = args.local or app.manager.environment() is None
-        app.start(local=use_local)
+        app.start(local=use_local, restore_layout=False)
     else:
         app.window.show()
         app.start(local=args.local)

@@ -1,12 +1,159 @@
-"""The demo dataset (to be implemented by the seed-demo work)."""
+"""The demo dataset: "TTS Glitch Detection (demo)" from the audio shipped in resources/demo/.
+
+``seed_demo`` is idempotent: it reuses the tenant's demo dataset, stores and
+processes only the files that are missing or unfinished, and creates the
+annotation sets (v1 published with the injected artifacts as ground truth,
+v2 an empty draft) only when the dataset has none yet, so a user's later
+edits are never overwritten.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from relay_server.config import ServerSettings
+from relay_server.db.base import utcnow
+from relay_server.db.models import Annotation, AnnotationSet, AudioFile, Dataset, Tenant
+from relay_server.db.session import make_engine, make_session_factory, upgrade_database
+from relay_server.processing.pipeline import ProcessingContext, process_audio
+from relay_server.routers.annotation_sets import compute_stats
+from relay_server.storage import make_storage
+from relay_server.storage.base import Storage
+from relay_server.storage.keys import audio_key
+from resources import resource_path
+
+log = logging.getLogger("relay_server.demo")
+DEMO_NAME = "TTS Glitch Detection (demo)"
+
+
+def demo_dir() -> Path:
+    return resource_path("demo")
+
+
+def load_manifest(folder: Path | None = None) -> dict[str, Any]:
+    """The shipped manifest: artifact types, files and their injected artifacts."""
+    path = (folder or demo_dir()) / "manifest.json"
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return manifest
 
 
 def seed_demo(settings: ServerSettings, tenant: str = "default") -> uuid.UUID:
-    """Create the demo dataset for ``tenant`` once and return its id."""
-    raise NotImplementedError("seed-demo is not built yet")
+    """Create (or complete) the demo dataset for ``tenant`` and return its id."""
+    manifest = load_manifest()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+        factory = make_session_factory(engine)
+        storage = make_storage(settings)
+        tenant_id = _tenant(factory, tenant)
+        dataset_id = _dataset(factory, tenant_id, manifest)
+        files = _store_files(factory, storage, tenant_id, dataset_id, manifest)
+        scratch = settings.data_dir / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        ctx = ProcessingContext(factory, storage, scratch)
+        for name, audio_id in files.items():
+            status = process_audio(ctx, audio_id)
+            if status != "ready":
+                raise RuntimeError(f"Demo file {name} could not be processed ({status})")
+        _annotation_sets(factory, tenant_id, dataset_id, manifest, files)
+    finally:
+        engine.dispose()
+    log.info("Demo dataset %s ready for tenant %r", dataset_id, tenant)
+    return dataset_id
+
+
+def _tenant(factory: sessionmaker[Session], name: str) -> uuid.UUID:
+    with factory.begin() as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.name == name))
+        if tenant is None:
+            tenant = Tenant(name=name)
+            session.add(tenant)
+            session.flush()
+        return tenant.id
+
+
+def _dataset(factory: sessionmaker[Session], tenant_id: uuid.UUID,
+             manifest: dict[str, Any]) -> uuid.UUID:
+    with factory.begin() as session:
+        existing = session.scalar(
+            select(Dataset).where(Dataset.tenant_id == tenant_id, Dataset.name == DEMO_NAME)
+            .order_by(Dataset.created_at).limit(1))
+        if existing is not None:
+            return existing.id
+        row = Dataset(tenant_id=tenant_id, name=DEMO_NAME, description=manifest["description"],
+                      artifact_types=[dict(t) for t in manifest["artifact_types"]])
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def _store_files(factory: sessionmaker[Session], storage: Storage, tenant_id: uuid.UUID,
+                 dataset_id: uuid.UUID, manifest: dict[str, Any]) -> dict[str, uuid.UUID]:
+    """Make sure every manifest file has a confirmed row and a stored object."""
+    out: dict[str, uuid.UUID] = {}
+    with factory.begin() as session:
+        rows = {r.filename: r for r in session.scalars(
+            select(AudioFile).where(AudioFile.dataset_id == dataset_id))}
+        for entry in manifest["files"]:
+            name = entry["filename"]
+            source = demo_dir() / name
+            row = rows.get(name)
+            if row is None:
+                audio_id = uuid.uuid4()
+                row = AudioFile(id=audio_id, tenant_id=tenant_id, dataset_id=dataset_id,
+                                filename=name, content_type="audio/ogg",
+                                file_size=source.stat().st_size,
+                                storage_key=audio_key(tenant_id, dataset_id, audio_id, name),
+                                processing_status="pending", confirmed_at=utcnow())
+                session.add(row)
+            if not storage.exists(row.storage_key):
+                storage.put_file(row.storage_key, source, "audio/ogg")
+            if row.confirmed_at is None:
+                row.confirmed_at = utcnow()
+            out[name] = row.id
+    return out
+
+
+def _annotation_sets(factory: sessionmaker[Session], tenant_id: uuid.UUID,
+                     dataset_id: uuid.UUID, manifest: dict[str, Any],
+                     files: dict[str, uuid.UUID]) -> None:
+    """v1 (published ground truth) and v2 (empty draft), once."""
+    with factory.begin() as session:
+        if session.scalar(select(AnnotationSet.id)
+                          .where(AnnotationSet.dataset_id == dataset_id).limit(1)):
+            return
+        durations = dict(session.execute(
+            select(AudioFile.id, AudioFile.duration_ms)
+            .where(AudioFile.dataset_id == dataset_id)).tuples().all())
+        now = utcnow()
+        truth = AnnotationSet(tenant_id=tenant_id, dataset_id=dataset_id, version=1,
+                              status="published", created_at=now, published_at=now,
+                              total_annotations=0, total_positive_duration_ms=0,
+                              annotations_by_type={})
+        session.add(truth)
+        session.flush()
+        for entry in manifest["files"]:
+            audio_id = files[entry["filename"]]
+            limit = durations.get(audio_id) or entry["duration_ms"]
+            for item in entry["annotations"]:
+                end = min(int(item["end_ms"]), int(limit))
+                start = min(int(item["start_ms"]), end - 1)
+                session.add(Annotation(
+                    annotation_set_id=truth.id, audio_file_id=audio_id,
+                    artifact_type=item["artifact_type"], start_ms=start, end_ms=end,
+                    confidence=1.0, extra_data={"source": "injected", "kind": item["kind"]}))
+        session.flush()
+        stats = compute_stats(session, [truth.id])[truth.id]
+        truth.total_annotations = stats.total_annotations
+        truth.total_positive_duration_ms = stats.total_positive_duration_ms
+        truth.annotations_by_type = stats.annotations_by_type
+        session.add(AnnotationSet(tenant_id=tenant_id, dataset_id=dataset_id, version=2,
+                                  status="draft", created_at=utcnow(), total_annotations=0,
+                                  total_positive_duration_ms=0, annotations_by_type={}))

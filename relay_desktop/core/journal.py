@@ -194,15 +194,25 @@ class Journal:
     # -- edits ---------------------------------------------------------------
     def record(self, set_id: str, changes: Iterable[tuple[str, Region | None]]) -> int:
         """Write edits (a region's new state, or None for deleted) durably; returns pending."""
+        return self.record_batch([(set_id, list(changes))])[set_id]
+
+    def record_batch(self, batches: Sequence[tuple[str, Sequence[tuple[str, Region | None]]]]
+                     ) -> dict[str, int]:
+        """Several edits (of one or more sets) in one transaction: one fsync for a burst.
+
+        Returns the pending count of every set touched.
+        """
+        now = time.time()
         with self._tx() as db:
-            for local_id, region in changes:
-                state = json.dumps(region.to_json()) if region is not None else None
-                db.execute(
-                    "INSERT INTO regions(set_id, local_id, state, rev) VALUES (?,?,?,1) "
-                    "ON CONFLICT(set_id, local_id) DO UPDATE SET state=excluded.state, "
-                    "rev=regions.rev+1", (set_id, local_id, state))
-            db.execute("UPDATE sets SET updated_at=? WHERE set_id=?", (time.time(), set_id))
-        return self.pending_count(set_id)
+            for set_id, changes in batches:
+                for local_id, region in changes:
+                    state = json.dumps(region.to_json()) if region is not None else None
+                    db.execute(
+                        "INSERT INTO regions(set_id, local_id, state, rev) VALUES (?,?,?,1) "
+                        "ON CONFLICT(set_id, local_id) DO UPDATE SET state=excluded.state, "
+                        "rev=regions.rev+1", (set_id, local_id, state))
+                db.execute("UPDATE sets SET updated_at=? WHERE set_id=?", (now, set_id))
+        return {set_id: self.pending_count(set_id) for set_id in {b[0] for b in batches}}
 
     def local_regions(self, set_id: str) -> list[Region]:
         return [Region.from_json(json.loads(state)) for (state,) in self._rows(

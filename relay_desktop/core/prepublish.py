@@ -50,15 +50,19 @@ class PrepublishReport:
         return self.unlabeled_files
 
     def summary(self) -> str:
-        parts = [f"{self.total_regions} regions"]
+        def n(count: int, word: str) -> str:
+            return f"{count} {word}" + ("" if count == 1 else "s")
+
+        parts = [n(self.total_regions, "region")]
         if self.region_issues:
             parts.append(f"{len(self.region_issues)} with problems (fix them before publishing)")
         if self.unsynced:
-            parts.append(f"{self.unsynced} edits not yet on the server (synced first)")
+            parts.append(f"{n(self.unsynced, 'edit')} not yet on the server (synced first)")
         if self.unlabeled_files:
-            parts.append(f"{len(self.unlabeled_files)} files with no labels, not marked reviewed")
+            parts.append(f"{n(len(self.unlabeled_files), 'file')} with no labels, "
+                         "not marked reviewed")
         if self.reviewed_files:
-            parts.append(f"{len(self.reviewed_files)} files reviewed, no artifacts")
+            parts.append(f"{n(len(self.reviewed_files), 'file')} reviewed, no artifacts")
         return "; ".join(parts) + "."
 
 

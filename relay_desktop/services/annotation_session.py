@@ -9,6 +9,7 @@ syncs them. The session also keeps the shared selection (table and plots).
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -167,7 +168,9 @@ class AnnotationSession(QObject):
         doc.read_only = loaded.read_only
         doc.load(loaded.regions)
         self.undo_stack.clear()
-        if not loaded.read_only:
+        if not loaded.read_only or self.sync.journal.pending_count(self.set_id):
+            # a set published elsewhere with local edits pending: the sync explains the
+            # conflict and offers to move them into a new draft
             self.sync.watch(self.set_id, self.dataset_id)
         self.read_only_changed.emit(doc.read_only)
         self.state_changed.emit(self.state)
@@ -175,9 +178,10 @@ class AnnotationSession(QObject):
 
     @property
     def state(self) -> SyncState:
-        if self.read_only:
+        state = self.sync.state(self.set_id)
+        if self.read_only and state.kind != "conflict":
             return SyncState("read_only")
-        return self.sync.state(self.set_id)
+        return state
 
     # -- editing -------------------------------------------------------------------
     def push(self, command: Command) -> bool:
@@ -326,10 +330,8 @@ class AnnotationSession(QObject):
         """Stop listening to the sync service (the journal keeps everything)."""
         for signal, slot in ((self.sync.state_changed, self._on_sync_state),
                              (self.sync.moved, self._on_moved)):
-            try:
+            with contextlib.suppress(RuntimeError, TypeError):
                 signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
         self.undo_stack.clear()
 
     # -- file work off the GUI thread ------------------------------------------------------
@@ -357,4 +359,4 @@ class AnnotationSession(QObject):
         self.version = getattr(new_set, "version", self.version)
         self.undo_stack.clear()
         self.moved.emit(new_set)
-        self.state_changed.emit(self.state)
+        self.open()  # the new draft: the moved regions come back from the journal

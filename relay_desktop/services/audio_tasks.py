@@ -15,13 +15,15 @@ Usage::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
 from relay_desktop.core.audio.decode import (
     AudioDecodeError,
@@ -52,14 +54,33 @@ class TaskHandle(QObject):
     failed = Signal(str)
     cancelled = Signal()
     progress = Signal(int, int)
+    _outcome = Signal(str, object)  # worker -> GUI thread hop (queued)
+    _step = Signal(int, int)
 
     def __init__(self, description: str = "") -> None:
         super().__init__()
         self.description = description
         self.flag = CancelFlag()
         self.done = False
-        for sig in (self.finished, self.failed, self.cancelled):
-            sig.connect(self._forget)
+        self._runnable: QRunnable | None = None
+        # Always queued, even when the task finishes before the caller has connected:
+        # the public signals fire from the GUI thread's event loop, after submit() returned.
+        self._outcome.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._step.connect(self.progress, Qt.ConnectionType.QueuedConnection)
+
+    def _deliver(self, kind: str, value: object) -> None:
+        self.done = True
+        _LIVE.discard(self)
+        if kind == "finished":
+            self.finished.emit(value)
+        elif kind == "failed":
+            self.failed.emit(str(value))
+        else:
+            self.cancelled.emit()
+
+    def report_progress(self, done: int, total: int) -> None:
+        """Called from the worker: queue a ``progress`` emission."""
+        self._step.emit(int(done), int(total))
 
     def cancel(self) -> None:
         """Ask the task to stop (checked between blocks); its result is dropped."""
@@ -68,10 +89,6 @@ class TaskHandle(QObject):
     @property
     def is_cancelled(self) -> bool:
         return self.flag.is_cancelled
-
-    def _forget(self, *_args: object) -> None:
-        self.done = True
-        _LIVE.discard(self)
 
 
 class _Runnable(QRunnable):
@@ -82,25 +99,23 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         handle = self.handle
+        emit = handle._outcome.emit
         if handle.is_cancelled:
-            handle.cancelled.emit()
+            emit("cancelled", None)
             return
         try:
             out = self.fn(*self.args, **self.kwargs)
         except DecodeCancelled:
-            handle.cancelled.emit()
+            emit("cancelled", None)
         except AudioDecodeError as exc:
-            handle.failed.emit(str(exc))
+            emit("failed", str(exc))
         except MemoryError:
-            handle.failed.emit(f"{handle.description or 'The task'} ran out of memory.")
-        except Exception as exc:  # noqa: BLE001 - reported to the user, logged for us
+            emit("failed", f"{handle.description or 'The task'} ran out of memory.")
+        except Exception as exc:  # reported to the user, logged with its traceback
             log.exception("audio task %s failed", handle.description)
-            handle.failed.emit(f"{handle.description or 'The task'} failed: {exc}")
+            emit("failed", f"{handle.description or 'The task'} failed: {exc}")
         else:
-            if handle.is_cancelled:
-                handle.cancelled.emit()
-            else:
-                handle.finished.emit(out)
+            emit("cancelled" if handle.is_cancelled else "finished", out)
 
 
 def submit(pool: QThreadPool, fn: Callable[..., Any], *args: Any, description: str = "",
@@ -110,8 +125,54 @@ def submit(pool: QThreadPool, fn: Callable[..., Any], *args: Any, description: s
     if pass_handle:
         kwargs["handle"] = handle
     _LIVE.add(handle)
-    pool.start(_Runnable(handle, fn, args, kwargs))
+    runnable = _Runnable(handle, fn, args, kwargs)
+    runnable.setAutoDelete(False)
+    handle._runnable = runnable  # Python owns it: freed with the handle, after it ran
+    pool.start(runnable)
     return handle
+
+
+def prefetched(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarray]:
+    """Decode ahead on a helper thread, so reducing block n overlaps decoding block n+1.
+
+    At most ``depth`` blocks wait in the queue (memory stays bounded); an error in
+    the decoder is re-raised here; stopping early (or an error here) stops the thread.
+    """
+    q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        q.put(("block", block), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # handed to the consumer
+            q.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="relay-decode-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(np.ndarray, item)
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
 
 
 @dataclass(frozen=True)
@@ -125,12 +186,13 @@ class OpenedAudio:
 def _open(path: Path, cache: PeakCache | None, content_hash: str | None,
           handle: TaskHandle) -> OpenedAudio:
     info = probe(path)
-    progress = handle.progress.emit
+    progress = handle.report_progress
     if cache is None:
-        pyramid = PeakPyramid.from_file(path, cancelled=handle.flag, progress=progress)
+        pyramid = PeakPyramid.from_file(path, cancelled=handle.flag, progress=progress,
+                                        prefetch=prefetched)
     else:
         pyramid = cache.open_or_build(path, content_hash, cancelled=handle.flag,
-                                      progress=progress)
+                                      progress=progress, prefetch=prefetched)
     return OpenedAudio(info, pyramid)
 
 
@@ -163,5 +225,5 @@ def spectrogram_tile(pool: QThreadPool, path: Path, key: TileKey) -> TaskHandle:
     return submit(pool, compute_tile, Path(path), key, description="Spectrogram")
 
 
-__all__ = ["OpenedAudio", "RawWindow", "TaskHandle", "Tile", "open_audio", "raw_window",
-           "spectrogram_tile", "submit"]
+__all__ = ["OpenedAudio", "RawWindow", "TaskHandle", "Tile", "open_audio", "prefetched",
+           "raw_window", "spectrogram_tile", "submit"]

@@ -95,6 +95,15 @@ class LocalWorkspace(QObject):
         return self.proc is not None and self.proc.poll() is None
 
     @property
+    def demo_dataset_id(self) -> str | None:
+        """The id ``seed-demo`` reported for the demo dataset (None if not seeded)."""
+        try:
+            text = (self.data_dir / SEED_MARKER).read_text().strip()
+        except OSError:
+            return None
+        return text or None
+
+    @property
     def log_path(self) -> Path:
         return self.data_dir / "server.log"
 
@@ -140,8 +149,9 @@ class LocalWorkspace(QObject):
             if self.seed_demo and not (self.data_dir / SEED_MARKER).exists():
                 self._event.emit("status", "Preparing the demo dataset…")
                 try:
-                    self._run_cli("seed-demo", timeout=180)
-                    (self.data_dir / SEED_MARKER).write_text("seeded\n")
+                    out = self._run_cli("seed-demo", timeout=180)
+                    words = out.strip().split()
+                    (self.data_dir / SEED_MARKER).write_text((words[-1] if words else "") + "\n")
                 except WorkspaceError as exc:
                     self._event.emit("seed_failed", str(exc))
             self._event.emit("restarted" if restart else "ready", (url, key))

@@ -23,11 +23,16 @@ emits ``error("No audio output")`` and everything else (seek, position) works.
 
 from __future__ import annotations
 
+import glob
 import logging
+import os
+import socket
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -44,6 +49,53 @@ BUFFER_SECONDS = 0.1
 AHEAD_SECONDS = 0.3
 MIN_RATE, MAX_RATE = 0.25, 2.0
 NO_OUTPUT = "No audio output"
+
+
+def _pulse_sockets() -> list[str]:
+    paths: list[str] = []
+    server = os.environ.get("PULSE_SERVER", "")
+    for entry in server.split():
+        entry = entry.rsplit("}", 1)[-1]  # "{machine-id}unix:/path"
+        if entry.startswith("unix:"):
+            paths.append(entry[5:])
+        elif entry.startswith("/"):
+            paths.append(entry)
+    if server:
+        return paths
+    if os.environ.get("PULSE_RUNTIME_PATH"):
+        paths.append(os.path.join(os.environ["PULSE_RUNTIME_PATH"], "native"))
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        paths.append(os.path.join(os.environ["XDG_RUNTIME_DIR"], "pulse", "native"))
+    paths.append(f"/run/user/{os.getuid()}/pulse/native")
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    paths += sorted(glob.glob(os.path.join(config, "pulse", "*-runtime", "native")))
+    paths.append("/run/pulse/native")
+    return paths
+
+
+def audio_backend_reachable() -> bool:
+    """Whether Qt's audio backend has a server to talk to.
+
+    On Linux Qt plays through PulseAudio (or PipeWire's pulse socket); when no
+    server answers, touching QMediaDevices only logs a warning, so the player
+    checks first and reports "No audio output". Other platforms: always True.
+    """
+    if not sys.platform.startswith("linux"):
+        return True
+    if any(e.split(":", 1)[0] in ("tcp", "tcp4", "tcp6")
+           for e in os.environ.get("PULSE_SERVER", "").split()):
+        return True
+    for path in _pulse_sockets():
+        if not os.path.exists(path):
+            continue
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.5)
+            try:
+                sock.connect(path)
+            except OSError:
+                continue
+            return True
+    return False
 
 
 @dataclass
@@ -71,7 +123,8 @@ class _Stream:
         self.info, self.out_rate, self.out_channels, self.fmt = info, out_rate, out_channels, fmt
         self.sample_bytes = 2 if fmt == "int16" else 4
         self.frame_bytes = self.sample_bytes * out_channels
-        self.pos, self.end, self.loop_start, self.loop, self.rate = start, end, loop_start, loop, rate
+        self.pos, self.end, self.loop_start = start, end, loop_start
+        self.loop, self.rate = loop, rate
         self.cond = threading.Condition()
         self.chunks: deque[_Chunk] = deque()
         self.buffered = 0
@@ -171,7 +224,8 @@ class _Stream:
                 done = chunk.offset // self.frame_bytes
                 n = min(frames_wanted, chunk.frames - done)
                 parts.append(chunk.data[chunk.offset: chunk.offset + n * self.frame_bytes])
-                self.segments.append(_Segment(self.out_total, n, chunk.src_start + done * chunk.step,
+                src = chunk.src_start + done * chunk.step
+                self.segments.append(_Segment(self.out_total, n, src,
                                               chunk.step))
                 self.out_total += n
                 chunk.offset += n * self.frame_bytes
@@ -212,17 +266,17 @@ class _Stream:
 class _PullDevice(QIODevice):
     """The QIODevice the sink pulls from; copies bytes prepared by the feeder."""
 
-    def __init__(self, stream: _Stream, parent: QObject | None = None) -> None:
+    def __init__(self, stream: _Stream, parent: QObject) -> None:
         super().__init__(parent)
         self.stream = stream
 
-    def bytesAvailable(self) -> int:  # noqa: N802 - Qt override
+    def bytesAvailable(self) -> int:
         return 0 if self.stream.finished() else 1 << 20
 
-    def readData(self, maxlen: int) -> bytes:  # noqa: N802 - Qt override
+    def readData(self, maxlen: int) -> bytes:
         return self.stream.take(maxlen)
 
-    def writeData(self, data: bytes, len: int) -> int:  # noqa: N802, A002 - Qt override
+    def writeData(self, data: Any, len: int) -> int:
         return -1
 
 
@@ -257,9 +311,12 @@ class Player(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(30)
         self._timer.timeout.connect(self._tick)
-        self._media = QMediaDevices(self)
-        self._available = bool(QMediaDevices.audioOutputs())
-        self._media.audioOutputsChanged.connect(self._outputs_changed)
+        self._media: QMediaDevices | None = None
+        self._available = False
+        if audio_backend_reachable():
+            self._media = QMediaDevices(self)
+            self._available = bool(QMediaDevices.audioOutputs())
+            self._media.audioOutputsChanged.connect(self._outputs_changed)
 
     # -- properties ----------------------------------------------------------------------
 

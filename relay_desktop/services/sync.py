@@ -13,9 +13,10 @@ user moves them into a new draft (:meth:`SyncService.move_to_new_draft`).
 from __future__ import annotations
 
 import logging
+import queue
 import random
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,12 +90,14 @@ class SyncService(QObject):
 
     Signals:
         state_changed(str, object): a set's :class:`SyncState` changed (set id, state).
-        journaled(str, int): edits of a set are durably saved (set id, pending count).
+        journaled(str, int): edits of a set are durably saved, one or more per commit
+            (set id, pending count).
         pushed(str, object): a sync pass finished (set id, :class:`PushResult`).
         conflict(str, str): a set refuses edits (set id, explanation); edits are kept.
         moved(str, object): local edits of a set moved into a new draft (old id, new AnnotationSet).
         failed(str, str): an operation the user asked for failed (set id, message).
-        _written(str, int, object): internal, from the journal thread (set id, pending, error).
+        _written(str, int, object): internal, from the journal thread (set id, number of
+            writes done, and the pending count or the error).
     """
 
     state_changed = Signal(str, object)
@@ -104,6 +107,7 @@ class SyncService(QObject):
     moved = Signal(str, object)
     failed = Signal(str, str)
     _written = Signal(str, int, object)
+    _STOP = object()
 
     def __init__(self, worker: ApiWorker, journal: Journal, *, base_url: str = "",
                  coalesce_ms: int = COALESCE_MS, backoff_s: Iterable[float] = BACKOFF_S,
@@ -115,14 +119,22 @@ class SyncService(QObject):
         self.coalesce_ms = coalesce_ms
         self.backoff_s = tuple(backoff_s)
         self._sets: dict[str, _SetSync] = {}
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-journal")
+        self._writes: queue.Queue[Any] = queue.Queue()
+        self._writer = threading.Thread(target=self._write_loop, name="relay-journal",
+                                        daemon=True)
         self._written.connect(self._on_written)
         self._closed = False
+        self._writer.start()
 
     # -- set registry ------------------------------------------------------------
     def watch(self, set_id: str, dataset_id: str) -> None:
         """Track a set (idempotent); schedules a pass if the journal has edits for it."""
         if set_id in self._sets:
+            entry = self._sets[set_id]
+            if not entry.in_flight and not entry.conflict:
+                entry.pending = self.journal.pending_count(set_id)
+                if entry.pending:
+                    self.schedule(set_id, 0)
             return
         timer = QTimer(self)
         timer.setSingleShot(True)
@@ -150,42 +162,68 @@ class SyncService(QObject):
             started.append(pending.set_id)
         return started
 
+    def writes_pending(self, set_id: str) -> int:
+        """Edits handed to the journal thread and not yet on disk."""
+        entry = self._sets.get(set_id)
+        return entry.writes_pending if entry else 0
+
     def state(self, set_id: str) -> SyncState:
         entry = self._sets.get(set_id)
         return entry.state if entry else SyncState("saved")
 
     # -- journaling ----------------------------------------------------------------
-    def record(self, set_id: str, changes: list[tuple[str, Region | None]]) -> Future[int]:
+    def record(self, set_id: str, changes: list[tuple[str, Region | None]]) -> None:
         """Journal edits on the journal thread; ``journaled`` follows once they are on disk."""
         entry = self._sets[set_id]
         entry.writes_pending += 1
         self._set_state(entry, SyncState("saving", entry.pending))
+        self._writes.put((set_id, changes))
 
-        def write() -> int:
+    def _write_loop(self) -> None:
+        """The ``relay-journal`` thread: group-commits whatever edits are waiting."""
+        while True:
+            first = self._writes.get()
+            if first is self._STOP:
+                return
+            batch = [first]
+            stop = False
+            while True:
+                try:
+                    more = self._writes.get_nowait()
+                except queue.Empty:
+                    break
+                if more is self._STOP:
+                    stop = True
+                    break
+                batch.append(more)
+            counts: dict[str, int] = {}
+            for set_id, _ in batch:
+                counts[set_id] = counts.get(set_id, 0) + 1
             try:
-                pending = self.journal.record(set_id, changes)
+                pending = self.journal.record_batch(batch)
             except Exception as exc:
                 log.exception("Journal write failed")
-                self._written.emit(set_id, -1, exc)
-                raise
-            self._written.emit(set_id, pending, None)
-            return pending
+                for set_id, n in counts.items():
+                    self._written.emit(set_id, n, exc)
+            else:
+                for set_id, n in counts.items():
+                    self._written.emit(set_id, n, pending[set_id])
+            if stop:
+                return
 
-        return self._writer.submit(write)
-
-    def _on_written(self, set_id: str, pending: int, error: object) -> None:
+    def _on_written(self, set_id: str, writes: int, outcome: object) -> None:
         entry = self._sets.get(set_id)
-        if entry is None:
+        if entry is None or self._closed:
             return
-        entry.writes_pending -= 1
-        if error is not None:
+        entry.writes_pending -= writes
+        if isinstance(outcome, BaseException):
             message = (f"Your last edit could not be saved to the local journal "
-                       f"({self.journal.path}): {error}")
+                       f"({self.journal.path}): {outcome}")
             self._set_state(entry, SyncState("error", entry.pending, message))
             self.failed.emit(set_id, message)
             return
-        entry.pending = pending
-        self.journaled.emit(set_id, pending)
+        entry.pending = int(outcome)  # type: ignore[call-overload]
+        self.journaled.emit(set_id, entry.pending)
         if entry.writes_pending == 0:
             self._refresh(entry)
         if not entry.conflict:
@@ -243,7 +281,9 @@ class SyncService(QObject):
         handle.cancelled.connect(lambda s=set_id: self._on_push_cancelled(s))
 
     def _on_pushed(self, set_id: str, result: PushResult) -> None:
-        entry = self._sets[set_id]
+        entry = self._sets.get(set_id)
+        if entry is None or self._closed:
+            return
         entry.in_flight = False
         entry.failures = 0
         entry.pending = self.journal.pending_count(set_id)
@@ -259,7 +299,9 @@ class SyncService(QObject):
                              f"{len(rejected)} regions were refused by the server.")
 
     def _on_push_failed(self, set_id: str, exc: object) -> None:
-        entry = self._sets[set_id]
+        entry = self._sets.get(set_id)
+        if entry is None or self._closed:
+            return
         entry.in_flight = False
         entry.pending = self.journal.pending_count(set_id)
         if isinstance(exc, SetLocked):
@@ -275,9 +317,10 @@ class SyncService(QObject):
         offline = isinstance(exc, (errors.ApiConnectionError, errors.ApiTimeoutError,
                                    errors.ServerError))
         kind = "offline" if offline else "error"
-        message = (f"Cannot reach the server; retrying in {delay:.0f} s. Your edits are saved "
+        wait = f"{delay:.0f} s" if delay >= 1.5 else "a moment"
+        message = (f"Cannot reach the server; retrying in {wait}. Your edits are saved "
                    f"on this computer." if offline else f"Sync failed: {exc}. Retrying in "
-                   f"{delay:.0f} s; your edits are saved on this computer.")
+                   f"{wait}; your edits are saved on this computer.")
         self._set_state(entry, SyncState(kind, entry.pending, message, delay))
         self._finish_waiters(entry, False, message)
         if not isinstance(exc, errors.Unauthorized):
@@ -285,7 +328,7 @@ class SyncService(QObject):
 
     def _on_push_cancelled(self, set_id: str) -> None:
         entry = self._sets.get(set_id)
-        if entry is not None:
+        if entry is not None and not self._closed:
             entry.in_flight = False
             self._refresh(entry)
 
@@ -344,7 +387,10 @@ class SyncService(QObject):
     # -- shutdown ------------------------------------------------------------------
     def close(self) -> None:
         """Stop timers and wait for the journal thread to finish its writes."""
+        if self._closed:
+            return
         self._closed = True
         for entry in self._sets.values():
             entry.timer.stop()
-        self._writer.shutdown(wait=True)
+        self._writes.put(self._STOP)
+        self._writer.join()

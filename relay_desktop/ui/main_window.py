@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -40,10 +40,11 @@ from relay_desktop.ui.datasets import DatasetBrowser
 from relay_desktop.ui.errors import show_error
 from relay_desktop.ui.log_view import LogView
 from relay_desktop.ui.shortcuts import ShortcutRegistry, ShortcutsDialog
+from relay_desktop.ui.theme import icon
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
     "right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -58,16 +59,28 @@ class EditorPlaceholder(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("editorPlaceholder")
-        self.label = QLabel("Select an audio file and press Enter to open it here.", self)
+        picture = QLabel(self)
+        picture.setPixmap(icon("waveform").pixmap(QSize(72, 72)))
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel("No audio file open", self)
+        self.title.setObjectName("panelTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label = QLabel("Pick a file in the list below and press Enter (or double-click) "
+                            "to open it here.", self)
         self.label.setObjectName("emptyState")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
         layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(picture)
+        layout.addWidget(self.title)
         layout.addWidget(self.label)
+        layout.addStretch(1)
 
     @Slot(object)
     def show_file(self, audio: AudioFile) -> None:
-        self.label.setText(f"{audio.filename}\n\nNo editor is installed in this build.")
+        self.title.setText(audio.filename)
+        self.label.setText("No editor is installed in this build.")
 
 
 class MainWindow(QMainWindow):
@@ -100,6 +113,9 @@ class MainWindow(QMainWindow):
         self._panels: list[QDockWidget] = []
         self._error_box: QMessageBox | None = None
         self._activity: object = None
+        self._layout_restored = False
+        self.remember_layout = True
+        self._shown_once = False
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
         self.setDockNestingEnabled(True)
@@ -120,6 +136,9 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.first_run)
         self.pages.addWidget(self.editor_host)
+        # a plugged-in editor with a wide minimum must not force the window (or the
+        # screenshot) wider than asked: the central area may clip it instead
+        self.pages.setMinimumSize(QSize(360, 240))
         self.setCentralWidget(self.pages)
 
         self.datasets = DatasetBrowser(self)
@@ -132,15 +151,17 @@ class MainWindow(QMainWindow):
         self.audio_list.audio_file_activated.connect(self._on_audio_activated)
 
         self.view_menu = QMenu("&View", self)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.dataset_dock = self._dock(self.datasets, "Datasets", "datasetsDock", "left")
-        self.audio_dock = self._dock(self.audio_list, "Audio files", "audioDock", "left")
-        self.splitDockWidget(self.dataset_dock, self.audio_dock, Qt.Orientation.Horizontal)
+        self.audio_dock = self._dock(self.audio_list, "Audio files", "audioDock", "bottom")
         self.log_dock = self._dock(self.log_view, "Log", "logDock", "bottom")
+        self.tabifyDockWidget(self.audio_dock, self.log_dock)
+        self.audio_dock.raise_()
         self.log_dock.setVisible(False)
         self._build_menus(theme_mode)
         self.resize(1400, 860)
-        self.resizeDocks([self.dataset_dock, self.audio_dock], [260, 620],
-                         Qt.Orientation.Horizontal)
+        self._default_sizes()
         self._update_title()
         self._show_connected(False)
 
@@ -415,7 +436,7 @@ class MainWindow(QMainWindow):
 
     def save_layout(self) -> None:
         settings = self._settings()
-        if settings is None:
+        if settings is None or not self.remember_layout:
             return
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
@@ -432,18 +453,37 @@ class MainWindow(QMainWindow):
             restored = self.restoreGeometry(QByteArray(geometry))
         if isinstance(state, QByteArray | bytes):
             restored = self.restoreState(QByteArray(state), LAYOUT_VERSION) and restored
+        self._layout_restored = restored
         return restored
+
+    def _default_sizes(self) -> None:
+        self.resizeDocks([self.dataset_dock], [270], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.audio_dock], [max(260, int(self.height() * 0.48))],
+                         Qt.Orientation.Vertical)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if not self._layout_restored and not self.isVisible():
+            self._default_sizes()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._layout_restored and not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self._default_sizes)
 
     @Slot()
     def reset_layout(self) -> None:
         for dock in self._panels:
             dock.setFloating(False)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dataset_dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.audio_dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.tabifyDockWidget(self.audio_dock, self.log_dock)
         self.dataset_dock.show()
         self.audio_dock.show()
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dataset_dock)
-        self.splitDockWidget(self.dataset_dock, self.audio_dock, Qt.Orientation.Horizontal)
-        QTimer.singleShot(0, lambda: self.resizeDocks(
-            [self.dataset_dock, self.audio_dock], [260, 620], Qt.Orientation.Horizontal))
+        self.audio_dock.raise_()
+        QTimer.singleShot(0, self._default_sizes)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()

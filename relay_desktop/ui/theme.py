@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from importlib import resources
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 MODES = ("system", "light", "dark")
@@ -115,6 +116,11 @@ class ThemeManager(QObject):
             self.changed.emit(effective)
         return effective
 
+    def close(self) -> None:
+        """Stop following the OS (the application is shutting down)."""
+        with contextlib.suppress(RuntimeError, TypeError):
+            self._app.styleHints().colorSchemeChanged.disconnect(self._on_os_scheme)
+
     def colors(self) -> Colors:
         return DARK if self.effective == "dark" else LIGHT
 
@@ -127,3 +133,9 @@ class ThemeManager(QObject):
 def status_color(status: str, theme: str) -> str:
     """The colour of an audio file's processing status in ``theme``."""
     return STATUS_COLORS.get(theme, STATUS_COLORS["light"]).get(status, "#7a7a7a")
+
+
+def icon(name: str) -> QIcon:
+    """One of the bundled icons in resources/icons (``add``, ``refresh``, ``edit``…)."""
+    path = resources.files("resources") / "icons" / f"{name}.svg"
+    return QIcon(str(path))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from relay_server.db.models import AudioFile
 from relay_server.jobs.queue import TaskQueue
-from relay_server.processing.pipeline import IN_PROGRESS
+from relay_server.processing.pipeline import IN_PROGRESS, sweep_scratch
 from relay_server.storage.local import LocalStorage
 
 log = logging.getLogger("relay_server.jobs")
@@ -43,4 +43,5 @@ def recover(queue: TaskQueue) -> None:
     storage = queue.ctx.storage
     if isinstance(storage, LocalStorage):
         storage.sweep_partials()
+    sweep_scratch(queue.ctx.scratch_dir)
     requeue_unfinished(queue)

@@ -9,6 +9,8 @@ embedding step, and every object is written atomically under a fixed key.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
 import tempfile
 import threading
@@ -78,7 +80,8 @@ def process_audio(ctx: ProcessingContext, audio_id: uuid.UUID | str) -> str:
         return "unconfirmed"
     if row.processing_status in TERMINAL:
         return row.processing_status
-    scratch = Path(tempfile.mkdtemp(prefix=f"audio-{audio_id}-", dir=ctx.scratch_dir))
+    scratch = Path(tempfile.mkdtemp(prefix=f"audio-{audio_id}-p{os.getpid()}-",
+                                    dir=ctx.scratch_dir))
     try:
         return _run(ctx, row, scratch)
     except AudioError as err:
@@ -93,6 +96,32 @@ def process_audio(ctx: ProcessingContext, audio_id: uuid.UUID | str) -> str:
         return "interrupted"
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+SCRATCH_PID = re.compile(r"^audio-.+-p(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_scratch(scratch_dir: Path) -> int:
+    """Remove scratch folders left by processes that died mid-run; return how many."""
+    removed = 0
+    for entry in scratch_dir.iterdir() if scratch_dir.is_dir() else ():
+        match = SCRATCH_PID.match(entry.name)
+        if match and entry.is_dir() and not _alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def mark_failed(ctx: ProcessingContext, audio_id: uuid.UUID | str, message: str) -> None:

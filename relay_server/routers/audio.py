@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from relay_server.auth import current_tenant_id, get_session
 from relay_server.config import DOWNLOAD_URL_TTL_S
 from relay_server.db.base import utcnow
-from relay_server.db.models import Annotation, AudioFile
+from relay_server.db.models import Annotation, AnnotationSet, AudioFile
 from relay_server.errors import ApiError, conflict
 from relay_server.pagination import PageParams, envelope, page_params, paginate
+from relay_server.routers.annotation_sets import compute_stats
 from relay_server.schemas.audio import (
     AudioFileList,
     AudioFileOut,
@@ -64,7 +65,7 @@ def create_upload_url(
                           filename=body.filename, content_type=body.content_type,
                           file_size=body.file_size, storage_key=key,
                           processing_status=ProcessingStatus.pending.value))
-    session.flush()
+    session.commit()  # before the response: the client's next call must see the row
     return UploadUrlResponse(upload_url=post.url, fields=post.fields, key=post.key,
                              expires_in=post.expires_in, audio_id=audio_id)
 
@@ -144,18 +145,41 @@ def delete_audio(
     tenant_id: uuid.UUID = Depends(current_tenant_id),
     session: Session = Depends(get_session),
 ) -> Response:
-    """Relay Local extension: delete the file, its annotations and its stored objects."""
+    """Relay Local extension: delete the file, its annotations and its stored objects.
+
+    Published sets that held annotations of the file get their statistics
+    recomputed, so the numbers they show stay true.
+    """
     dataset_or_404(session, tenant_id, dataset_id)
     row = audio_or_404(session, tenant_id, dataset_id, audio_id)
+    touched = list(session.scalars(
+        select(Annotation.annotation_set_id).where(Annotation.audio_file_id == row.id)
+        .distinct()))
     session.execute(delete(Annotation).where(Annotation.audio_file_id == row.id)
                     .execution_options(synchronize_session=False))
     session.delete(row)
+    session.flush()
+    _refresh_published_stats(session, touched)
     session.commit()
     try:
         _storage(request).delete_prefix(audio_prefix(tenant_id, dataset_id, audio_id))
     except Exception:
         log.exception("Could not delete the stored objects of audio %s", audio_id)
     return Response(status_code=204)
+
+
+def _refresh_published_stats(session: Session, set_ids: list[uuid.UUID]) -> None:
+    """Keep the stored statistics of published sets true after their annotations shrank."""
+    if not set_ids:
+        return
+    published = list(session.scalars(select(AnnotationSet).where(
+        AnnotationSet.id.in_(set_ids), AnnotationSet.status == "published")))
+    stats = compute_stats(session, [s.id for s in published])
+    for item in published:
+        fresh = stats[item.id]
+        item.total_annotations = fresh.total_annotations
+        item.total_positive_duration_ms = fresh.total_positive_duration_ms
+        item.annotations_by_type = fresh.annotations_by_type
 
 
 @router.get("/{audio_id}/download-url", response_model=DownloadLink)

@@ -106,16 +106,19 @@ async def post_object(bucket: str, request: Request) -> Response:
             receiver.abort()
         log.info("Upload to /storage/%s abandoned by the client", bucket)
         return Response(status_code=400)
+    except OSError as exc:  # e.g. the disk is full
+        if receiver is not None:
+            receiver.abort()
+        log.error("Upload to /storage/%s failed: %s", bucket, exc)
+        failure = StorageError("InternalError", "The storage could not write the object "
+                               f"({exc.strerror or exc}). Try again later.", 500)
+        return xml_error(failure, close=True)
     except BaseException:
         if receiver is not None:
             receiver.abort()
         raise
-    status = receiver.fields.get("success_action_status", "204")
-    if status == "201":
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Bucket>{bucket}'
-                f"</Bucket><Key>{key}</Key></PostResponse>")
-        return Response(body, status_code=201, media_type="application/xml")
-    return Response(status_code=200 if status == "200" else 204)
+    log.debug("Stored %s", key)
+    return Response(status_code=204)
 
 
 @router.api_route("/storage/{bucket}/{key:path}", methods=["GET", "HEAD"])

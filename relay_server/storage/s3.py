@@ -36,8 +36,13 @@ class S3Storage:
             raise ValueError("RELAY_S3_BUCKET must name the bucket for RELAY_STORAGE=s3")
         if client is None:
             import boto3
+            from botocore.config import Config
 
-            client = boto3.client("s3", endpoint_url=endpoint_url)
+            # SigV4 everywhere (newer AWS regions accept nothing else); path-style
+            # addressing for S3-compatible stores (MinIO, Ceph, ...) behind an endpoint URL.
+            config = Config(signature_version="s3v4",
+                            s3={"addressing_style": "path" if endpoint_url else "auto"})
+            client = boto3.client("s3", endpoint_url=endpoint_url, config=config)
         self.client = client
         self.bucket = bucket
         self.upload_ttl_s = upload_ttl_s

@@ -1,11 +1,21 @@
-"""Shared set-up of the sync tests: a dataset with audio files on a real server."""
+"""Pushing the journal to a live server: coalescing, lost responses, rejections, conflicts.
+
+Also the shared set-up of the sync tests (a dataset with audio files and a draft)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from relay_desktop.api import RelayClient
+import pytest
+
+from relay_desktop.api import RelayClient, errors
+from relay_desktop.core.annotations import Region
+from relay_desktop.core.annotations.push import SetLocked, push_set
+from relay_desktop.core.journal import Journal
+from tests.support.fault_server import FaultServer, Reply
+from tests.support.live_server import LiveServer
 
 TYPES = [{"name": "click", "color": "#ff0000"}, {"name": "pause", "color": "#00aa00"}]
 
@@ -35,18 +45,8 @@ def server_regions(ws: Workspace, set_id: str | None = None) -> list[tuple[str, 
 
 
 # --------------------------------------------------------------------------- tests
-import pytest  # noqa: E402
-
-from relay_desktop.api import errors  # noqa: E402
-from relay_desktop.core.annotations import Region  # noqa: E402
-from relay_desktop.core.annotations.push import SetLocked, push_set  # noqa: E402
-from relay_desktop.core.journal import Journal  # noqa: E402
-from tests.support.fault_server import FaultServer, Reply  # noqa: E402
-from tests.support.live_server import LiveServer  # noqa: E402
-
-
 @pytest.fixture
-def ws(relay_server: LiveServer) -> Workspace:
+def ws(relay_server: LiveServer) -> Iterator[Workspace]:
     workspace = make_workspace(relay_server.base_url, relay_server.api_key)
     yield workspace
     workspace.client.close()
@@ -153,3 +153,25 @@ def test_a_region_deleted_on_the_server_is_created_again(ws: Workspace, tmp_path
     push_set(ws.client, journal, ws.dataset_id, ws.set_id)   # PATCH -> 404: lost
     push_set(ws.client, journal, ws.dataset_id, ws.set_id)   # created again
     assert server_regions(ws) == [("a", "click", 0, 20)]
+
+
+def test_a_refused_bulk_create_is_resent_once_after_checking(ws: Workspace, relay_server,
+                                                             tmp_path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    journal.ensure_set(ws.set_id, ws.dataset_id)
+    journal.record(ws.set_id, [(f"y{i}", reg(ws, f"y{i}", i * 10, i * 10 + 5)) for i in range(3)])
+    base = f"/api/v1/datasets/{ws.dataset_id}/annotation-sets/{ws.set_id}"
+    with FaultServer() as proxy:
+        up = relay_server.base_url
+        proxy.script("POST", base + "/annotations/bulk",
+                     [Reply(503, json={"detail": "busy"}), Reply(proxy=up)])
+        proxy.proxy("GET", base, up)
+        client = RelayClient(proxy.url, relay_server.api_key)
+        with pytest.raises(errors.ServerError):
+            push_set(client, journal, ws.dataset_id, ws.set_id)
+        assert server_regions(ws) == []
+        result = push_set(client, journal, ws.dataset_id, ws.set_id)
+        client.close()
+    assert (result.reconciled, result.created, result.requests) == (0, 3, 2)  # GET, then POST
+    assert proxy.count("GET", base) == 1
+    assert [r[0] for r in server_regions(ws)] == ["y0", "y1", "y2"]

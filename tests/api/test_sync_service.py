@@ -133,3 +133,25 @@ def test_conflict_is_explained_and_edits_move_to_a_new_draft(sync: SyncService, 
     assert session.set_id == new_id
     qtbot.waitUntil(lambda: sync.state(new_id).kind == "saved", timeout=10_000)
     assert [r[0] for r in server_regions(ws, new_id)] == ["c1", "c2"]
+
+
+def test_opening_a_set_published_elsewhere_with_local_edits(sync: SyncService, ws: Workspace,
+                                                            qtbot: QtBot) -> None:
+    session = open_session(sync, ws, qtbot)
+    session.add([Region("k1", ws.audio_ids[0], "click", 0, 10)])
+    qtbot.waitUntil(lambda: session.state.kind == "saved", timeout=10_000)
+    sync.journal.record(ws.set_id, [("k2", Region("k2", ws.audio_ids[0], "pause", 50, 80))])
+    ws.client.annotation_sets.publish(ws.dataset_id, ws.set_id)
+    session.close()
+    reopened = AnnotationSession(sync, ws.dataset_id, ws.set_id)
+    with qtbot.waitSignal(reopened.loaded, timeout=10_000):
+        reopened.open()
+    assert reopened.read_only
+    qtbot.waitUntil(lambda: reopened.state.kind == "conflict", timeout=10_000)
+    with qtbot.waitSignal(reopened.loaded, timeout=10_000):
+        sync.move_to_new_draft(ws.set_id)
+    assert not reopened.read_only and reopened.set_id != ws.set_id
+    assert sorted(r.local_id for r in reopened.document) == ["k1", "k2"]
+    qtbot.waitUntil(lambda: reopened.state.kind == "saved", timeout=10_000)
+    assert [r[0] for r in server_regions(ws, reopened.set_id)] == ["k1", "k2"]
+    reopened.close()

@@ -108,3 +108,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/gui/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.qt_log_ignore(*PLATFORM_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def _restore_application_look(qapp: Any) -> Iterator[None]:
+    """A test that applies a theme must not restyle the tests that follow it."""
+    style = qapp.style().name()
+    yield
+    if qapp.styleSheet():
+        qapp.setStyleSheet("")
+    qapp.setPalette(qapp.style().standardPalette())
+    if qapp.style().name() != style:
+        qapp.setStyle(style)

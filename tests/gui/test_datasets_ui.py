@@ -189,3 +189,21 @@ def test_error_dialogs_explain_and_offer_retry_for_lost_connections(
 ])
 def test_errors_become_sentences_with_the_servers_detail(exc: Exception, words: str) -> None:
     assert words in describe_error(exc)
+
+
+def test_the_colour_picker_opens_without_blocking_and_sets_the_colour(
+        qtbot: Any, api_worker: ApiWorker) -> None:
+    dialog = DatasetDialog(api_worker)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    button = dialog.color_button(0)
+    button.click()
+    picker = button.dialog
+    assert picker is not None and picker.isVisible()
+    from PySide6.QtGui import QColor
+
+    picker.setCurrentColor(QColor("#123456"))
+    picker.accept()
+    assert button.color == "#123456"
+    assert dialog.artifact_types()[0].color == "#123456"
+    dialog.reject()

@@ -80,7 +80,7 @@ def test_first_run_local_workspace_opens_the_workspace(
         qtbot: Any, gui_paths: AppPaths) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    shell = Application(app, gui_paths)
+    shell = Application(app, gui_paths, workspace_seed_demo=False)
     qtbot.addWidget(shell.window)
     window = shell.window
     try:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from relay_desktop.app import Application
 from relay_desktop.core.paths import AppPaths
@@ -59,7 +59,7 @@ def test_dock_layout_and_geometry_are_remembered(qtbot: Any, gui_paths: AppPaths
     first = MainWindow(ConnectionManager(gui_paths), gui_paths.config / "window.ini")
     qtbot.addWidget(first)
     first.show()
-    first.resize(700, 520)
+    first.resize(760, 580)
     first.log_dock.setVisible(True)
     first.removeDockWidget(first.audio_dock)
     first.addDockWidget(first.dockWidgetArea(first.log_dock), first.audio_dock)
@@ -75,7 +75,7 @@ def test_dock_layout_and_geometry_are_remembered(qtbot: Any, gui_paths: AppPaths
     second.show()
     assert second.dockWidgetArea(second.audio_dock) == area
     assert second.log_dock.isVisibleTo(second)
-    assert (second.width(), second.height()) == (700, 520)
+    assert (second.width(), second.height()) == (760, 580)
 
 
 def test_every_action_has_a_unique_shortcut_and_the_help_lists_them(
@@ -174,6 +174,76 @@ def test_editor_placeholder_shows_the_activated_file(qtbot: Any, window: MainWin
     with qtbot.waitSignal(window.audio_file_activated) as blocker:
         window.audio_list.audio_file_activated.emit(audio)
     assert blocker.args == [audio]
-    assert "take_001.wav" in window.editor_placeholder.label.text()
+    assert window.editor_placeholder.title.text() == "take_001.wav"
 
 
+
+
+class FakeEditor(QLabel):
+    """Stands in for the audio editor plug-in: records what the shell asks of it."""
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__("editor")
+        self.context = context
+        self.opened: list[tuple[str, Any]] = []
+        self.stopped = False
+
+    def open_audio(self, dataset_id: str, audio: Any) -> None:
+        self.opened.append((dataset_id, audio))
+
+    def shutdown(self) -> None:
+        self.stopped = True
+
+
+def test_the_editor_plug_in_is_built_per_connection_and_opens_activated_files(
+        qtbot: Any, gui_paths: AppPaths, relay_server: LiveServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from relay_desktop.api.models import AudioFile
+
+    monkeypatch.setenv("RELAY_BASE_URL", relay_server.base_url)
+    monkeypatch.setenv("RELAY_API_KEY", relay_server.api_key)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    built: list[FakeEditor] = []
+
+    def factory(context: AppContext) -> FakeEditor:
+        built.append(FakeEditor(context))
+        return built[-1]
+
+    shell = Application(app, gui_paths, editor_factory=factory)
+    qtbot.addWidget(shell.window)
+    try:
+        shell.start()
+        assert len(built) == 1 and shell.window.editor is built[0]
+        assert built[0].context is shell.context
+        audio = AudioFile("a1", "d1", "x.wav", "audio/wav", 1, 1, 1, 1, "ready", None, None, None)
+        shell.window.audio_list.audio_file_activated.emit(audio)
+        assert built[0].opened == [("d1", audio)]
+        assert shell.context is not None
+        shell.connect_to(shell.context.connection, relay_server.api_key)
+        assert len(built) == 2 and built[0].stopped and shell.window.editor is built[1]
+    finally:
+        shell.shutdown()
+    assert built[1].stopped
+
+
+def test_a_broken_editor_plug_in_leaves_the_placeholder(
+        qtbot: Any, gui_paths: AppPaths, relay_server: LiveServer,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("RELAY_BASE_URL", relay_server.base_url)
+    monkeypatch.setenv("RELAY_API_KEY", relay_server.api_key)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+
+    def broken(_context: AppContext) -> QWidget:
+        raise RuntimeError("no audio backend")
+
+    shell = Application(app, gui_paths, editor_factory=broken)
+    qtbot.addWidget(shell.window)
+    try:
+        shell.start()
+        assert shell.window.editor is shell.window.editor_placeholder
+        assert shell.context is not None
+        assert "audio editor could not be created" in caplog.text
+    finally:
+        shell.shutdown()

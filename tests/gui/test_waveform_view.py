@@ -219,7 +219,8 @@ def test_playhead_and_follow(view: WaveformView) -> None:
 
 def test_spectrogram_tiles_arrive_and_toggle(qtbot, view: WaveformView) -> None:
     spec = view.spectrogram
-    qtbot.waitUntil(lambda: spec.shown_keys() and spec.pending_count() == 0, timeout=10000)
+    qtbot.waitUntil(lambda: bool(spec.shown_keys()) and spec.pending_count() == 0,
+                    timeout=10000)
     assert all(k.window == 1024 for k in spec.shown_keys())
     view.set_spectrogram_params(window=512, db_range=(-80, -20))
     qtbot.waitUntil(lambda: any(k.window == 512 for k in spec.shown_keys()), timeout=10000)

@@ -23,7 +23,7 @@ from tests.support.live_server import LiveServer
 TERMINAL = ("ready", "failed")
 
 
-# ---- helpers shared by the audio test modules ---------------------------------------------
+# ---- helpers shared by the audio test modules ----
 def make_audio(seconds: float, rate: int = 44_100, channels: int = 2, fmt: str = "WAV",
                subtype: str | None = None) -> bytes:
     """A real encoded tone + noise signal (numpy + soundfile)."""
@@ -97,6 +97,7 @@ def leftovers(folder: Path) -> list[Path]:
     ("WAV", "PCM_16", 44_100, 2, "audio/wav", "speech take 1.wav"),
     ("FLAC", "PCM_24", 22_050, 1, "audio/flac", "take.flac"),
     ("OGG", "VORBIS", 48_000, 2, "audio/ogg", "take.ogg"),
+    ("MP3", "MPEG_LAYER_III", 44_100, 1, "audio/mpeg", "take.mp3"),
 ])
 def test_three_step_upload_reaches_ready(api: Api, relay_server: LiveServer,
                                          dataset: dict[str, Any], fmt: str, subtype: str,
@@ -205,7 +206,7 @@ def test_upload_url_for_unknown_or_foreign_dataset_is_404(api: Api, other_api: A
     assert r.status_code == 401
 
 
-# ---- confirm ----------------------------------------------------------------------------------
+# ---- confirm ----
 def test_confirm_errors(api: Api, other_api: Api, dataset: dict[str, Any]) -> None:
     base = f"/api/v1/datasets/{dataset['id']}/audio/confirm"
     assert api.post(base, json={"audio_id": str(uuid.uuid4())}).status_code == 404
@@ -227,7 +228,7 @@ def test_confirm_errors(api: Api, other_api: Api, dataset: dict[str, Any]) -> No
     assert wait_processed(api, dataset["id"], ticket["audio_id"])["processing_status"] == "ready"
 
 
-# ---- failures reach "failed" with words a person understands ----------------------------------
+# ---- failures reach "failed" with words a person understands ----
 def _header_only_wav() -> bytes:
     buf = io.BytesIO()
     sf.write(buf, np.zeros((0, 1), dtype=np.float32), 16_000, format="WAV", subtype="PCM_16")
@@ -253,11 +254,14 @@ def test_bad_files_reach_failed_with_a_clear_message(api: Api, relay_server: Liv
     failed = api.get(f"/api/v1/datasets/{dataset['id']}/audio",
                      params={"processing_status": "failed"}).json()
     assert [i["id"] for i in failed["items"]] == [audio_id]
-    key = relay_server.data_dir / "objects"
-    assert not list(key.rglob(f"*{audio_id}/derived/*"))  # no half-made derived objects
+    objects = relay_server.data_dir / "objects"
+    deadline = time.monotonic() + 5  # derived objects are dropped right after the status
+    while list(objects.rglob(f"*{audio_id}/derived/*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(objects.rglob(f"*{audio_id}/derived/*"))  # no half-made derived objects
 
 
-# ---- list -------------------------------------------------------------------------------------
+# ---- list ----
 def test_list_pages_in_creation_order_and_filters_by_status(api: Api,
                                                             dataset: dict[str, Any]) -> None:
     ids = [request_upload(api, dataset["id"], f"f{i}.wav", 100)["audio_id"] for i in range(5)]
@@ -298,7 +302,7 @@ def test_other_tenants_see_nothing(api: Api, other_api: Api, dataset: dict[str, 
     assert get_audio(api, dataset["id"], audio_id)["id"] == audio_id
 
 
-# ---- get / delete / download (Relay Local extensions) -------------------------------------------
+# ---- get / delete / download (Relay Local extensions) ----
 def test_delete_removes_row_objects_and_annotations(api: Api, relay_server: LiveServer,
                                                     dataset: dict[str, Any]) -> None:
     data = make_audio(1.0)
@@ -316,6 +320,13 @@ def test_delete_removes_row_objects_and_annotations(api: Api, relay_server: Live
         r = api.post(ann_base, json={"audio_file_id": target, "artifact_type": "glitch",
                                      "start_ms": 100, "end_ms": 200})
         assert r.status_code == 201, r.text
+    published = api.new_set(dataset["id"])
+    pub_base = f"/api/v1/datasets/{dataset['id']}/annotation-sets/{published['id']}"
+    for target, kind in ((audio_id, "glitch"), (audio_id, "click"), (keep, "click")):
+        r = api.post(pub_base + "/annotations", json={
+            "audio_file_id": target, "artifact_type": kind, "start_ms": 0, "end_ms": 300})
+        assert r.status_code == 201, r.text
+    assert api.post(pub_base + "/publish").json()["total_annotations"] == 3
     folder = object_path(relay_server, ticket["key"]).parent
     assert len(leftovers(folder)) == 3  # original, normalised copy, features
 
@@ -326,6 +337,9 @@ def test_delete_removes_row_objects_and_annotations(api: Api, relay_server: Live
     assert not folder.exists()
     detail = api.get(f"/api/v1/datasets/{dataset['id']}/annotation-sets/{draft['id']}").json()
     assert [a["audio_file_id"] for a in detail["annotations"]] == [keep]
+    stats = api.get(pub_base).json()
+    assert (stats["total_annotations"], stats["annotations_by_type"]) == (1, {"click": 1})
+    assert stats["total_positive_duration_ms"] == 300 and stats["status"] == "published"
     assert get_audio(api, dataset["id"], keep)["processing_status"] == "ready"
 
 

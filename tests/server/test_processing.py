@@ -41,7 +41,7 @@ def _write(path: Path, seconds: float, rate: int, channels: int, fmt: str = "WAV
     return path
 
 
-# ---- decoding errors ----------------------------------------------------------------------------
+# ---- decoding errors ----
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "The file is empty"),
     (b"hello, world\n" * 100, "Not an audio file (could not decode: "),
@@ -78,7 +78,7 @@ def test_sniff_names_containers() -> None:
     assert sniff(b"plain text") == "unknown"
 
 
-# ---- resampling -----------------------------------------------------------------------------------
+# ---- resampling ----
 @pytest.mark.parametrize("rate", [8000, 11025, 22050, 44100, 48000, 16000])
 def test_stream_resampler_matches_one_shot(rate: int) -> None:
     rng = np.random.default_rng(rate)
@@ -97,7 +97,7 @@ def test_stream_resampler_matches_one_shot(rate: int) -> None:
     assert np.allclose(streamed, reference, atol=1e-5)
 
 
-# ---- normalisation and features -------------------------------------------------------------------
+# ---- normalisation and features ----
 def test_normalize_writes_peak_normalised_16k_mono_flac(tmp_path: Path) -> None:
     src = _write(tmp_path / "in.flac", 3.0, 44100, 2, "FLAC", "PCM_24", amplitude=0.1)
     result = normalize(src, tmp_path / "out.flac")
@@ -164,7 +164,7 @@ def test_safe_filename() -> None:
     assert long.endswith(".ogg") and len(long.encode()) <= 180
 
 
-# ---- the pipeline: state in the database, idempotent -----------------------------------------------
+# ---- the pipeline: state in the database, idempotent ----
 @dataclass
 class Env:
     factory: sessionmaker[Session]

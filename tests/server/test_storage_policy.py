@@ -200,6 +200,13 @@ def test_oversize_body_is_refused_while_streaming_without_content_length(
     assert object_path(relay_server, ticket["key"]).read_bytes() == DATA
 
 
+def _read_until_closed(sock: socket.socket) -> str:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks).decode("latin-1")
+
+
 def test_a_huge_declared_length_is_refused_before_reading(relay_server: LiveServer,
                                                           ticket: dict[str, Any]) -> None:
     url = urlsplit(ticket["upload_url"])
@@ -207,7 +214,7 @@ def test_a_huge_declared_length_is_refused_before_reading(relay_server: LiveServ
         sock.sendall((f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
                       "Content-Type: multipart/form-data; boundary=b\r\n"
                       f"Content-Length: {600 * 1024 * 1024}\r\n\r\n").encode())
-        reply = sock.recv(65536).decode("latin-1")
+        reply = _read_until_closed(sock)
     assert reply.startswith("HTTP/1.1 400")
     assert "<Code>EntityTooLarge</Code>" in reply
     _assert_nothing_stored(relay_server, ticket)
@@ -272,7 +279,7 @@ def test_api_key_is_not_needed_nor_used_by_storage(api: Api, relay_server: LiveS
     assert object_path(relay_server, ticket["key"]).read_bytes() == DATA
 
 
-# ---- expiry, on a private server with short lifetimes ------------------------------------------
+# ---- expiry, on a private server with short lifetimes ----
 @pytest.fixture
 def short_ttl_server(tmp_path: Path) -> Iterator[LiveServer]:
     env = server_env({"RELAY_UPLOAD_TTL_S": "1", "RELAY_DOWNLOAD_TTL_S": "1"})
@@ -310,7 +317,7 @@ def test_expired_policy_and_download_url_are_refused(short_ttl_server: LiveServe
     api.close()
 
 
-# ---- the policy checker itself ------------------------------------------------------------------
+# ---- the policy checker itself ----
 def test_verify_post_checks_every_condition_kind() -> None:
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     fields = build_post_fields("s3cret", "relay-local", "a/b.wav", "audio/wav", 10, 10, 60, now)

@@ -87,8 +87,8 @@ def test_nudges_of_one_region_merge_into_one_step() -> None:
 
 def test_range_and_stack_queries() -> None:
     doc = make_doc()
-    AddRegions(tuple(reg(f"r{i}", i * 100, i * 100 + 50) for i in range(100))
-               + (reg("long", 0, 9000), reg("other", 0, 100, audio="b"))).apply(doc)
+    many = tuple(reg(f"r{i}", i * 100, i * 100 + 50) for i in range(100))
+    AddRegions((*many, reg("long", 0, 9000), reg("other", 0, 100, audio="b"))).apply(doc)
     visible = {r.local_id for r in doc.regions_in_range("a", 1000, 1200)}
     assert visible == {"r10", "r11", "r12", "long"}
     assert {r.local_id for r in doc.regions_at("a", 20)} == {"long", "r0"}
@@ -127,7 +127,8 @@ def test_diff_coalesces_edits_of_one_region() -> None:
     assert [op.local_id for op in plan.creates] == ["n"]
     assert plan.creates[0].payload["end_ms"] == 99
     assert plan.creates[0].payload["extra_data"] == {"client_id": "n"}
-    assert [(op.server_id, op.payload) for op in plan.updates] == [("S1", {"artifact_type": "pause"})]
+    updates = [(op.server_id, op.payload) for op in plan.updates]
+    assert updates == [("S1", {"artifact_type": "pause"})]
     assert [op.server_id for op in plan.deletes] == ["D1"]
     assert {op.local_id for op in plan.forgets} == {"gone", "same"}
     assert plan.requests_needed == 3
@@ -144,7 +145,7 @@ def test_prepublish_lists_problems_and_unlabelled_files() -> None:
     assert [f.filename for f in report.unlabeled_files] == ["b.wav"]
     assert [f.filename for f in report.reviewed_files] == ["c.wav"]
     assert report.blocking
-    assert "1 files with no labels" in report.summary()
+    assert "1 file with no labels" in report.summary()
     clean = check([reg("ok", 0, 10)], ["click"], files[:1])
     assert not clean.blocking and clean.unlabeled_files == []
 

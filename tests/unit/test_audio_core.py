@@ -35,7 +35,7 @@ def test_format_and_parse_time() -> None:
         parse_time("abc")
     with pytest.raises(ValueError, match="below 60"):
         parse_time("1:75")
-    assert [tick_decimals(s) for s in (5, 0.5, 0.05, 0.001)] == [0, 1, 2, 3]
+    assert [tick_decimals(s) for s in (5, 0.5, 0.05, 0.001, 0.0002, 1e-9)] == [0, 1, 2, 3, 4, 6]
 
 
 def test_spectrogram_tile_finds_a_tone(tmp_path: Path) -> None:

@@ -125,3 +125,29 @@ def test_corrupt_cache_entry_is_rebuilt(tmp_path: Path) -> None:
     (built.folder / "level0.npy").write_bytes(b"garbage")
     assert cache.open(audio) is None
     assert cache.open_or_build(audio).frames == 5000
+
+
+def test_decoding_ahead_gives_the_same_pyramid_and_stops_cleanly(tmp_path: Path) -> None:
+    import threading
+
+    from relay_desktop.core.audio.decode import AudioDecodeError, iter_blocks
+    from relay_desktop.services.audio_tasks import prefetched
+
+    rng = np.random.default_rng(5)
+    audio = write(tmp_path / "p.flac", rng.uniform(-0.5, 0.5, (70_001, 2)).astype(np.float32))
+    serial = PeakPyramid.from_file(audio, 4096)
+    ahead = PeakPyramid.from_file(audio, 4096, prefetch=prefetched)
+    for a, b in zip(serial.levels, ahead.levels, strict=True):
+        np.testing.assert_array_equal(a, b)
+    before = threading.active_count()
+    blocks = prefetched(iter_blocks(audio, 1000))
+    next(blocks)
+    blocks.close()  # the consumer stops early: the decoding thread must end too
+    assert threading.active_count() == before
+
+    def failing():
+        yield np.zeros((10, 1), dtype=np.float32)
+        raise AudioDecodeError("Cannot decode x: broken.")
+
+    with pytest.raises(AudioDecodeError, match="broken"):
+        list(prefetched(failing()))

@@ -104,7 +104,10 @@ class UpdateRegion(Command):
 
     @property
     def merge_key(self) -> tuple[Any, ...] | None:
-        return ("nudge", self.after.local_id) if self.kind == "nudge" else None
+        if self.kind != "nudge":
+            return None
+        edge = "start" if self.before.start_ms != self.after.start_ms else "end"
+        return ("nudge", self.after.local_id, edge)
 
     def merged_with(self, later: Command) -> Command | None:
         if (isinstance(later, UpdateRegion) and self.merge_key is not None

@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,10 @@ FACTOR = 4
 MIN_TOP_BUCKETS = 512
 FORMAT_VERSION = 1
 _SAMPLE_BYTES = 64 * 1024
+
+#: Wraps the block iterator, e.g. to decode ahead on another thread (services do that;
+#: core owns no threads). Must yield the same blocks in the same order.
+Prefetch = Callable[[Iterator[np.ndarray]], Iterator[np.ndarray]]
 
 
 def _minmax_col(col: np.ndarray, bucket: int, out: np.ndarray) -> None:
@@ -266,11 +270,14 @@ class PeakPyramid:
 
     @classmethod
     def from_file(cls, path: Path | str, block_frames: int = DEFAULT_BLOCK_FRAMES, *,
-                  cancelled: CancelCheck | None = None,
-                  progress: Progress | None = None) -> PeakPyramid:
+                  cancelled: CancelCheck | None = None, progress: Progress | None = None,
+                  prefetch: Prefetch | None = None) -> PeakPyramid:
         """Decode ``path`` in blocks and reduce it in the same pass."""
         info = probe(path)
-        blocks = iter_blocks(path, block_frames, cancelled=cancelled, progress=progress)
+        blocks: Iterator[np.ndarray] = iter_blocks(path, block_frames, cancelled=cancelled,
+                                                   progress=progress)
+        if prefetch is not None:
+            blocks = prefetch(blocks)
         pyramid = cls.from_blocks(blocks, info.sample_rate, info.channels, info.frames)
         return pyramid
 
@@ -350,12 +357,12 @@ class PeakCache:
 
     def build(self, path: Path | str, content_hash: str | None = None, *,
               block_frames: int = DEFAULT_BLOCK_FRAMES, cancelled: CancelCheck | None = None,
-              progress: Progress | None = None) -> PeakPyramid:
+              progress: Progress | None = None, prefetch: Prefetch | None = None) -> PeakPyramid:
         """Compute the pyramid of ``path`` and store it, dropping a stale one for that path."""
         path = Path(path)
         key = fingerprint(path, content_hash)
         pyramid = PeakPyramid.from_file(path, block_frames, cancelled=cancelled,
-                                        progress=progress)
+                                        progress=progress, prefetch=prefetch)
         folder = self.folder_for(key)
         try:
             pyramid.save(folder, key)
@@ -371,10 +378,11 @@ class PeakCache:
         return pyramid
 
     def open_or_build(self, path: Path | str, content_hash: str | None = None, *,
-                      cancelled: CancelCheck | None = None,
-                      progress: Progress | None = None) -> PeakPyramid:
+                      cancelled: CancelCheck | None = None, progress: Progress | None = None,
+                      prefetch: Prefetch | None = None) -> PeakPyramid:
         """The cached pyramid, or a freshly built (and stored) one."""
         cached = self.open(path, content_hash)
         if cached is not None:
             return cached
-        return self.build(path, content_hash, cancelled=cancelled, progress=progress)
+        return self.build(path, content_hash, cancelled=cancelled, progress=progress,
+                          prefetch=prefetch)

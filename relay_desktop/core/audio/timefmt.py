@@ -56,11 +56,12 @@ def parse_time(text: str) -> float:
 
 
 def tick_decimals(spacing_s: float) -> int:
-    """Decimals needed to tell apart ticks ``spacing_s`` seconds apart (0-3)."""
-    if spacing_s >= 1:
-        return 0
-    if spacing_s >= 0.1:
-        return 1
-    if spacing_s >= 0.01:
-        return 2
-    return 3
+    """Decimals needed to tell apart ticks ``spacing_s`` seconds apart (0-6).
+
+    Milliseconds (3) down to 1 ms spacing; finer ticks, seen only when single
+    samples are on screen, get as many digits as they need.
+    """
+    for decimals in range(7):
+        if spacing_s >= 10.0 ** -decimals * 0.999:
+            return decimals
+    return 6

@@ -64,7 +64,7 @@ class RegionItem(pg.LinearRegionItem):
         self.selected = False
         self._drag_kind = ""
         self._snapping = False
-        self._modifiers = Qt.KeyboardModifier.NoModifier
+        self.last_modifiers = Qt.KeyboardModifier.NoModifier
         for i, line in enumerate(self.lines):
             line.mouseDragEvent = self._line_drag(line, line.mouseDragEvent, i)
             line.mouseClickEvent = self._line_click(i)
@@ -108,7 +108,7 @@ class RegionItem(pg.LinearRegionItem):
         super().paint(p, *args)
         if not self.label:
             return
-        rect = self.deviceTransform().mapRect(self.boundingRect())
+        rect = p.transform().mapRect(self.boundingRect())
         if rect.width() < 28:
             return
         p.save()
@@ -118,8 +118,8 @@ class RegionItem(pg.LinearRegionItem):
         font.setPixelSize(11)
         font.setBold(self.selected)
         p.setFont(font)
-        p.drawText(rect.adjusted(4, 2, -2, 0), int(Qt.AlignmentFlag.AlignLeft |
-                                                   Qt.AlignmentFlag.AlignTop), self.label)
+        p.drawText(rect.adjusted(4, 2, -2, 0),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.label)
         p.restore()
 
     # -- interaction -------------------------------------------------------------------
@@ -129,7 +129,7 @@ class RegionItem(pg.LinearRegionItem):
             if not self.movable:
                 ev.ignore()
                 return
-            self._modifiers = ev.modifiers()
+            self.last_modifiers = ev.modifiers()
             if ev.isStart():
                 self._drag_kind = "resize"
                 self.signals.clicked.emit(self.local_id, ev.modifiers(),
@@ -151,7 +151,7 @@ class RegionItem(pg.LinearRegionItem):
         if not self.movable or ev.button() != Qt.MouseButton.LeftButton:
             ev.ignore()
             return
-        self._modifiers = ev.modifiers()
+        self.last_modifiers = ev.modifiers()
         if ev.isStart():
             self._drag_kind = "move"
             x = float(ev.buttonDownPos().x())
@@ -183,17 +183,18 @@ class RegionItem(pg.LinearRegionItem):
         if self._snapping or not self._drag_kind:
             return
         a, b = (float(v) for v in self.getRegion())
-        if self.snapper is not None and not (self._modifiers & Qt.KeyboardModifier.ShiftModifier):
+        shift = bool(self.last_modifiers & Qt.KeyboardModifier.ShiftModifier)
+        if self.snapper is not None and not shift:
             self._snapping = True
             try:
                 if self._drag_kind == "move":
                     sa = self.snapper(a, self.local_id, "start")
                     sb = self.snapper(b, self.local_id, "end")
-                    shift = sa - a if abs(sa - a) <= abs(sb - b) and sa != a else (
+                    offset = sa - a if abs(sa - a) <= abs(sb - b) and sa != a else (
                         sb - b if sb != b else 0.0)
-                    if shift:
-                        self.setRegion((a + shift, b + shift))
-                        a, b = a + shift, b + shift
+                    if offset:
+                        self.setRegion((a + offset, b + offset))
+                        a, b = a + offset, b + offset
                 else:
                     lines = [float(line.value()) for line in self.lines]
                     moving = 0 if self.lines[0].moving else 1

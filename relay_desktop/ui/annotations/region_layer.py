@@ -11,11 +11,8 @@ move, an edge to resize (snapping to other regions' edges and, on release,
 to a zero crossing; hold Shift to disable snapping); click selects (Ctrl adds);
 right-click opens a menu (relabel, confidence, delete).
 
-Keys: 1-9 choose the type (and relabel the selection); I marks the in point
-at the playhead and O closes the region there; Delete removes the selection;
-Tab / Shift+Tab cycle through the stack of regions under the cursor; N / P
-select, show and play the next / previous region; , and . nudge the selected
-edge by 1 ms (with Shift 10 ms) and replay around it; E switches the edge.
+Keys (see :mod:`relay_desktop.ui.annotations.region_keys`) are read through an
+event filter on the waveform view.
 """
 
 from __future__ import annotations
@@ -29,14 +26,13 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
-from relay_desktop.core.annotations.commands import relabel_many
 from relay_desktop.core.annotations.document import DocumentChange, Region, new_local_id
 from relay_desktop.services.annotation_session import AnnotationSession
 from relay_desktop.ui.annotations.region_item import RegionItem, RegionSignals, RegionSummaryItem
+from relay_desktop.ui.annotations.region_keys import RegionKeys
 
-MAX_ITEMS = 250
+MAX_ITEMS = 150
 SNAP_PX = 8
-EXCERPT_MS = 300
 ZERO_CROSSING_WINDOW_MS = 3.0
 
 
@@ -52,7 +48,7 @@ class TimeView(Protocol):
     def set_view_range(self, start_s: float, end_s: float) -> None: ...
 
 
-class RegionLayer(QObject):
+class RegionLayer(RegionKeys, QObject):
     """Shows and edits the regions of one audio file of a session on some plots.
 
     Signals:
@@ -114,7 +110,10 @@ class RegionLayer(QObject):
     def set_audio_file(self, audio_file_id: str | None, duration_ms: int | None = None) -> None:
         """Show the regions of this file (``duration_ms`` overrides the dataset's value)."""
         self.audio_file_id = audio_file_id
-        known = self.session.document.durations_ms.get(audio_file_id or "")
+        durations = self.session.document.durations_ms
+        known = durations.get(audio_file_id or "")
+        if audio_file_id and duration_ms is not None and known is None:
+            durations[audio_file_id] = duration_ms  # the decoded file knows it; the server not yet
         self.duration_ms = duration_ms if duration_ms is not None else known
         self._in_point = None
         self.refresh(force=True)
@@ -129,14 +128,14 @@ class RegionLayer(QObject):
             self.current_type_changed.emit(name)
 
     def _on_loaded(self) -> None:
+        durations = self.session.document.durations_ms
+        if self.audio_file_id and self.duration_ms is not None \
+                and durations.get(self.audio_file_id) is None:
+            durations[self.audio_file_id] = self.duration_ms
         names = self.session.document.type_names()
         if names and self._current_type not in names:
             self.set_current_type(names[0])
         self.refresh(force=True)
-
-    @property
-    def editable(self) -> bool:
-        return not self.session.read_only and self.audio_file_id is not None
 
     # -- items ------------------------------------------------------------------------
     def visible_range_s(self) -> tuple[float, float]:
@@ -255,7 +254,7 @@ class RegionLayer(QObject):
 
     @staticmethod
     def _shift_held() -> bool:
-        return bool(QGuiApplication.queryKeyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        return bool(QGuiApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
 
     # -- mouse: items ----------------------------------------------------------------------
     def _on_item_clicked(self, local_id: str, modifiers: Any, x_s: float, edge: int) -> None:
@@ -286,7 +285,9 @@ class RegionLayer(QObject):
         region = self.session.document.get(local_id)
         if region is None:
             return
-        if not self._shift_held() and self.view is not None:
+        items = self._items.get(local_id)
+        shift = bool(items and items[0].last_modifiers & Qt.KeyboardModifier.ShiftModifier)
+        if not shift and self.view is not None:
             if kind == "move":
                 snapped = self._finish_snap(a, local_id)
                 b, a = b + (snapped - a), snapped
@@ -299,8 +300,8 @@ class RegionLayer(QObject):
         start, end = self._clamp(round(a * 1000), round(b * 1000), keep_length=kind == "move")
         if kind == "resize":
             self._set_edge(0 if start != region.start_ms else 1)
-        if not self.session.edit(local_id, kind, start_ms=start, end_ms=end):
-            self.refresh(force=True)  # put the item back where the document has it
+        self.session.edit(local_id, kind, start_ms=start, end_ms=end)
+        self.refresh(force=True)  # items follow the document (also when the edit was refused)
 
     def _clamp(self, start: int, end: int, keep_length: bool = False) -> tuple[int, int]:
         start, end = min(start, end), max(start, end)
@@ -398,165 +399,16 @@ class RegionLayer(QObject):
         return None
 
     # -- keyboard -----------------------------------------------------------------------
+    def _emit_message(self, text: str) -> None:
+        self.message.emit(text)
+
+    def _emit_in_point(self, t: float | None) -> None:
+        self.in_point_changed.emit(t)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             return self.handle_key(event)
         return False
-
-    def handle_key(self, event: QKeyEvent) -> bool:
-        """Handle one of the layer's keys; False when the key is not ours."""
-        key = event.key()
-        k = Qt.Key
-        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier |
-                                Qt.KeyboardModifier.AltModifier):
-            return False
-        if k.Key_1 <= key <= k.Key_9:
-            names = self.session.document.type_names()
-            index = key - k.Key_1
-            if index < len(names):
-                self.set_current_type(names[index])
-                if self.session.selection and self.editable:
-                    self.relabel_selection(names[index])
-            return True
-        if key == k.Key_I:
-            self.mark_in()
-        elif key == k.Key_O:
-            self.mark_out()
-        elif key in (k.Key_Delete, k.Key_Backspace):
-            self.delete_selection()
-        elif key in (k.Key_Tab, k.Key_Backtab):
-            self.cycle_stack(-1 if key == k.Key_Backtab or shift else 1)
-        elif key == k.Key_N:
-            self.go_to_neighbour(1)
-        elif key == k.Key_P:
-            self.go_to_neighbour(-1)
-        elif key in (k.Key_Comma, k.Key_Less):
-            self.nudge(-(10 if shift or key == k.Key_Less else 1))
-        elif key in (k.Key_Period, k.Key_Greater):
-            self.nudge(10 if shift or key == k.Key_Greater else 1)
-        elif key == k.Key_E:
-            self._set_edge(1 - self.selected_edge)
-        else:
-            return False
-        return True
-
-    def relabel_selection(self, artifact_type: str) -> None:
-        ids = [i for i in self.session.selection if i in self.session.document]
-        if ids and self.editable:
-            self.session.push(relabel_many(self.session.document, ids, artifact_type))
-
-    def delete_selection(self) -> None:
-        if self.session.selection and self.editable:
-            self.session.delete(self.session.selection)
-
-    def playhead_s(self) -> float | None:
-        if self.player is not None and getattr(self.player, "info", None) is not None:
-            return float(self.player.position_ms) / 1000.0
-        if self.view is not None and hasattr(self.view, "playhead"):
-            t = self.view.playhead()
-            if t is not None:
-                return float(t)
-        return self._cursor_s
-
-    def mark_in(self) -> None:
-        t = self.playhead_s()
-        if t is None:
-            self.message.emit("Play or click somewhere first: I marks the in point there.")
-            return
-        self._in_point = t
-        self.in_point_changed.emit(t)
-
-    def mark_out(self) -> None:
-        t = self.playhead_s()
-        if self._in_point is None or t is None:
-            self.message.emit("Press I at the start of the artifact first, then O at its end.")
-            return
-        a, self._in_point = self._in_point, None
-        self.in_point_changed.emit(None)
-        if self.draw_region(a, t) is None and self.editable:
-            self.message.emit("The in and out points are the same: no region was made.")
-
-    def cycle_stack(self, step: int = 1) -> str | None:
-        """Select the next region of the stack under the cursor (overlaps)."""
-        if self.audio_file_id is None:
-            return None
-        t = self._cursor_s
-        if t is None:
-            sel = self.session.selection
-            region = self.session.document.get(sel[0]) if sel else None
-            t = (region.start_ms + region.end_ms) / 2000.0 if region else None
-        if t is None:
-            return None
-        stack = self.session.document.regions_at(self.audio_file_id, t * 1000)
-        if not stack:
-            return None
-        ids = [r.local_id for r in stack]
-        sel = self.session.selection
-        current = ids.index(sel[0]) if sel and sel[0] in ids else -1
-        chosen = ids[(current + step) % len(ids)] if current >= 0 else ids[0]
-        self.session.select([chosen])
-        return chosen
-
-    def go_to_neighbour(self, step: int) -> str | None:
-        """Select, show and play the next (1) or previous (-1) region."""
-        if self.audio_file_id is None:
-            return None
-        regions = self.session.document.regions_of_file(self.audio_file_id)
-        if not regions:
-            return None
-        sel = self.session.selection
-        ids = [r.local_id for r in regions]
-        if sel and sel[0] in ids:
-            i = ids.index(sel[0]) + step
-        else:
-            t = (self.playhead_s() or 0.0) * 1000
-            starts = [r.start_ms for r in regions]
-            i = bisect.bisect_right(starts, t) if step > 0 else bisect.bisect_left(starts, t) - 1
-        if not 0 <= i < len(regions):
-            self.message.emit("No more regions in this direction.")
-            return None
-        region = regions[i]
-        self.session.select([region.local_id])
-        self.show_region(region)
-        if self.player is not None:
-            self.player.play_range(region.start_ms, region.end_ms)
-        return region.local_id
-
-    def show_region(self, region: Region) -> None:
-        """Scroll (keeping the zoom) so the region is in view."""
-        a, b = self.visible_range_s()
-        span = b - a
-        ra, rb = region.start_ms / 1000.0, region.end_ms / 1000.0
-        if ra >= a and rb <= b:
-            return
-        if rb - ra > span * 0.8:
-            span = (rb - ra) * 1.25
-        centre = (ra + rb) / 2
-        if self.view is not None and hasattr(self.view, "set_view_range"):
-            self.view.set_view_range(centre - span / 2, centre + span / 2)
-        else:
-            self.plots[0].getViewBox().setXRange(centre - span / 2, centre + span / 2, padding=0)
-
-    def nudge(self, delta_ms: int) -> None:
-        """Move the selected edge of the selected region and replay around it."""
-        sel = self.session.selection
-        region = self.session.document.get(sel[0]) if sel else None
-        if region is None or not self.editable:
-            return
-        start, end = region.start_ms, region.end_ms
-        if self.selected_edge == 0:
-            start = min(max(0, start + delta_ms), end - 1)
-        else:
-            end = max(end + delta_ms, start + 1)
-            if self.duration_ms is not None:
-                end = min(end, self.duration_ms)
-        if (start, end) == (region.start_ms, region.end_ms):
-            return
-        if self.session.edit(region.local_id, "nudge", start_ms=start, end_ms=end):
-            edge = start if self.selected_edge == 0 else end
-            if self.player is not None:
-                self.player.play_range(max(0, edge - EXCERPT_MS), edge + EXCERPT_MS)
 
     # -- document and selection ----------------------------------------------------------
     def _on_document_changed(self, change: DocumentChange) -> None:

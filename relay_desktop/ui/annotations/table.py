@@ -197,12 +197,19 @@ class RegionFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_type_filter(self, name: str | None) -> None:
-        self.type_filter = name or None
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "type_filter", name or None))
 
     def set_file_filter(self, audio_file_id: str | None) -> None:
-        self.file_filter = audio_file_id or None
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "file_filter", audio_file_id or None))
+
+    def _refilter(self, change: Any) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            change()
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()

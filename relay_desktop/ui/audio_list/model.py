@@ -55,7 +55,22 @@ def _sort_keys() -> list[tuple[str, Callable[[AudioFile], Any]]]:
 
 
 COLUMNS = _sort_keys()
-NUMERIC = {1, 2, 3, 4}
+NUMERIC = frozenset({1, 2, 3, 4})
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_AUDIO = int(AUDIO_ROLE)
+_SORT = int(SORT_ROLE)
+_HANDLED_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGN, _FOREGROUND, _AUDIO, _SORT})
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+
+
+def display_cells(audio: AudioFile) -> tuple[str, ...]:
+    """The seven column strings of one file (computed once, on the API thread)."""
+    return (audio.filename, format_duration(audio.duration_ms), format_rate(audio.sample_rate),
+            "" if audio.channels is None else str(audio.channels), format_size(audio.file_size),
+            audio.processing_status, format_time(audio.created_at))
 
 
 class AudioListModel(QAbstractTableModel):
@@ -84,12 +99,15 @@ class AudioListModel(QAbstractTableModel):
         self.pages_requested: list[int] = []
         self.error: BaseException | None = None
         self._rows: list[AudioFile] = []
+        self._cells: list[tuple[str, ...]] = []  # display strings, parallel to _rows
+        self._known: set[str] = set()
         self._server_order: dict[str, int] = {}
         self._next_page = 1
         self._has_more = False
         self._inflight: RequestHandle | None = None
         self._generation = 0
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._colors: dict[tuple[str, str], QColor] = {}
 
     # -- configuration ---------------------------------------------------------
 
@@ -113,6 +131,8 @@ class AudioListModel(QAbstractTableModel):
         self._inflight = None
         self.beginResetModel()
         self._rows = []
+        self._cells = []
+        self._known = set()
         self._server_order = {}
         self._next_page = 1
         self._has_more = self.worker is not None and self.dataset_id is not None
@@ -151,29 +171,38 @@ class AudioListModel(QAbstractTableModel):
         dataset_id, status = self.dataset_id, self.status_filter
         generation = self._generation
         self.pages_requested.append(page)
-        handle = self.worker.submit(
-            lambda client, _c, _p: client.audio.list(dataset_id, page=page, page_size=size,
-                                                     processing_status=status),
-            priority=Priority.USER, description=f"Loading audio files (page {page})")
+        def fetch(client: Any, _cancel: Any, _progress: Any
+                  ) -> tuple[Page[AudioFile], list[tuple[str, ...]]]:
+            result = client.audio.list(dataset_id, page=page, page_size=size,
+                                       processing_status=status)
+            return result, [display_cells(a) for a in result.items]  # formatted off the GUI
+
+        handle = self.worker.submit(fetch, priority=Priority.USER,
+                                    description=f"Loading audio files (page {page})")
         self._inflight = handle
         handle.succeeded.connect(lambda result: self._on_page(generation, page, result))
         handle.failed.connect(lambda exc: self._on_failed(generation, exc))
         handle.cancelled.connect(lambda: self._on_cancelled(generation))
         self.loading_changed.emit(True)
 
-    def _on_page(self, generation: int, page: int, result: Page[AudioFile]) -> None:
+    def _on_page(self, generation: int, page: int,
+                 loaded: tuple[Page[AudioFile], list[tuple[str, ...]]]) -> None:
         if generation != self._generation:
             return
         self._inflight = None
-        items = list(result.items)
-        known = {a.id for a in self._rows} if page > 1 else set()
-        items = [a for a in items if a.id not in known]  # rows shifted by concurrent inserts
+        result, cells = loaded
+        # rows shifted by concurrent inserts may come twice: keep the first copy
+        fresh = [(a, c) for a, c in zip(result.items, cells, strict=True)
+                 if a.id not in self._known]
+        items = [a for a, _c in fresh]
         if items:
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(items) - 1)
             for offset, audio in enumerate(items):
                 self._server_order[audio.id] = start + offset
+                self._known.add(audio.id)
             self._rows.extend(items)
+            self._cells.extend(c for _a, c in fresh)
             self.endInsertRows()
         self._next_page = page + 1
         self._has_more = bool(result.has_more) and bool(result.items)
@@ -205,6 +234,7 @@ class AudioListModel(QAbstractTableModel):
         for row, existing in enumerate(self._rows):
             if existing.id == audio.id:
                 self._rows[row] = audio
+                self._cells[row] = display_cells(audio)
                 self.dataChanged.emit(self.index(row, 0),
                                       self.index(row, len(COLUMNS) - 1))
                 return True
@@ -234,42 +264,36 @@ class AudioListModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        # called ~7 times per visible cell on every paint: int roles, no enum compares
+        if role not in _HANDLED_ROLES:
             return None
-        audio, col = self._rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(audio, col)
-        if role == AUDIO_ROLE:
+        row = index.row()
+        if row < 0 or row >= len(self._rows):
+            return None
+        col = index.column()
+        if role == _DISPLAY:
+            return self._cells[row][col]
+        if role == _ALIGN:
+            return _RIGHT if col in NUMERIC else None
+        audio = self._rows[row]
+        if role == _FOREGROUND:
+            return self._status_color(audio.processing_status) if col == 5 else None
+        if role == _AUDIO:
             return audio
-        if role == SORT_ROLE:
+        if role == _SORT:
             return COLUMNS[col][1](audio)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 5:
-            return QColor(status_color(audio.processing_status, self.theme))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if audio.processing_status == "failed" and audio.error_message:
-                return f"Processing failed: {audio.error_message}"
-            if col == 4 and audio.file_size is not None:
-                return f"{audio.file_size:,} bytes"
-            return audio.filename
-        return None
+        if audio.processing_status == "failed" and audio.error_message:
+            return f"Processing failed: {audio.error_message}"
+        if col == 4 and audio.file_size is not None:
+            return f"{audio.file_size:,} bytes"
+        return audio.filename
 
-    @staticmethod
-    def _display(audio: AudioFile, col: int) -> str:
-        if col == 0:
-            return audio.filename
-        if col == 1:
-            return format_duration(audio.duration_ms)
-        if col == 2:
-            return format_rate(audio.sample_rate)
-        if col == 3:
-            return "" if audio.channels is None else str(audio.channels)
-        if col == 4:
-            return format_size(audio.file_size)
-        if col == 5:
-            return audio.processing_status
-        return format_time(audio.created_at)
+    def _status_color(self, status: str) -> QColor:
+        key = (self.theme, status)
+        color = self._colors.get(key)
+        if color is None:
+            color = self._colors[key] = QColor(status_color(status, self.theme))
+        return color
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Order the loaded rows (column < 0: the server's order)."""
@@ -281,15 +305,19 @@ class AudioListModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         ids = [(self._rows[i.row()].id, i.column()) if 0 <= i.row() < len(self._rows)
                else None for i in persistent]
+        rows, order_of = self._rows, self._server_order
         if self._sort is None:
-            self._rows.sort(key=lambda a: self._server_order.get(a.id, 0))
+            order = sorted(range(len(rows)), key=lambda i: order_of.get(rows[i].id, 0))
         else:
-            column, order = self._sort
+            column, direction = self._sort
             key = COLUMNS[column][1]
-            self._rows.sort(key=lambda a: (key(a), self._server_order.get(a.id, 0)),
-                            reverse=order == Qt.SortOrder.DescendingOrder)
-        rows = {a.id: r for r, a in enumerate(self._rows)}
-        new = [self.index(rows[item[0]], item[1]) if item and item[0] in rows else QModelIndex()
-               for item in ids]
+            order = sorted(range(len(rows)),
+                           key=lambda i: (key(rows[i]), order_of.get(rows[i].id, 0)),
+                           reverse=direction == Qt.SortOrder.DescendingOrder)
+        self._rows = [rows[i] for i in order]
+        self._cells = [self._cells[i] for i in order]
+        where = {a.id: r for r, a in enumerate(self._rows)}
+        new = [self.index(where[item[0]], item[1]) if item and item[0] in where
+               else QModelIndex() for item in ids]
         self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,6 +21,7 @@ from relay_desktop.api.models import AudioFile, Dataset
 from relay_desktop.services.api_worker import ApiWorker
 from relay_desktop.ui.audio_list.model import AUDIO_ROLE, STATUSES, AudioListModel
 from relay_desktop.ui.errors import describe_error
+from relay_desktop.ui.theme import icon
 
 
 class AudioListView(QWidget):
@@ -41,7 +42,7 @@ class AudioListView(QWidget):
         self.worker: ApiWorker | None = None
         self.model = AudioListModel(self, page_size=page_size)
         self.title = QLabel("No dataset selected", self)
-        self.title.setObjectName("heading")
+        self.title.setObjectName("panelTitle")
         self.count = QLabel(self)
         self.count.setObjectName("subtle")
         self.status_filter = QComboBox(self)
@@ -50,15 +51,14 @@ class AudioListView(QWidget):
         for status in STATUSES:
             self.status_filter.addItem(status.capitalize(), status)
         self.status_filter.currentIndexChanged.connect(self._on_filter)
-        self.refresh_action = QAction(QIcon.fromTheme("view-refresh"), "Refresh &audio files",
-                                      self)
+        self.refresh_action = QAction(icon("refresh"), "Refresh &audio files", self)
         self.refresh_action.triggered.connect(self.refresh)
         self.filter_action = QAction("Filter audio by &status", self)
         self.filter_action.triggered.connect(self._focus_filter)
         refresh_button = QToolButton(self)
         refresh_button.setDefaultAction(self.refresh_action)
-        if self.refresh_action.icon().isNull():
-            refresh_button.setText("⟳")
+        refresh_button.setAutoRaise(True)
+        refresh_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.table = QTableView(self)
         self.table.setObjectName("audioTable")
         self.table.setModel(self.model)
@@ -68,11 +68,14 @@ class AudioListView(QWidget):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # cheap inserts at 10,000 rows
+        rows.setDefaultSectionSize(26)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
-        for col, width in ((1, 110), (2, 90), (3, 70), (4, 80), (5, 100), (6, 130)):
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for col, width in ((1, 110), (2, 104), (3, 88), (4, 86), (5, 110), (6, 140)):
             header.resizeSection(col, width)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -25,6 +25,7 @@ from relay_desktop.ui.datasets.delete_dialog import DeleteDatasetDialog
 from relay_desktop.ui.datasets.dialog import DatasetDialog
 from relay_desktop.ui.datasets.model import DATASET_ROLE, DatasetFilterModel, DatasetListModel
 from relay_desktop.ui.errors import describe_error
+from relay_desktop.ui.theme import icon
 
 
 class DatasetBrowser(QWidget):
@@ -61,9 +62,9 @@ class DatasetBrowser(QWidget):
         self.view.setModel(self.proxy)
         self.view.setUniformItemSizes(True)
         self.view.setSpacing(1)
-        self.view.setIconSize(QSize(10, 10))
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.view.doubleClicked.connect(lambda _i: self.edit_selected())
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.empty = QLabel("No datasets yet. Create one with “New dataset”.", self)
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
@@ -77,24 +78,25 @@ class DatasetBrowser(QWidget):
         self.banner.setVisible(False)
         self.retry_button.setVisible(False)
 
-        self.new_action = QAction(QIcon.fromTheme("document-new"), "&New dataset…", self)
-        self.edit_action = QAction(QIcon.fromTheme("document-properties"), "&Edit dataset…",
-                                   self)
-        self.delete_action = QAction(QIcon.fromTheme("edit-delete"), "&Delete dataset…", self)
-        self.refresh_action = QAction(QIcon.fromTheme("view-refresh"), "&Refresh datasets", self)
+        self.new_action = QAction(icon("add"), "&New dataset…", self)
+        self.edit_action = QAction(icon("edit"), "&Edit dataset…", self)
+        self.delete_action = QAction(icon("delete"), "&Delete dataset…", self)
+        self.refresh_action = QAction(icon("refresh"), "&Refresh datasets", self)
         self.new_action.triggered.connect(self.new_dataset)
         self.edit_action.triggered.connect(self.edit_selected)
         self.delete_action.triggered.connect(self.delete_selected)
         self.refresh_action.triggered.connect(self.refresh)
+        for action in (self.new_action, self.edit_action, self.delete_action,
+                       self.refresh_action):
+            self.view.addAction(action)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.search, 1)
-        for action, text in ((self.new_action, "+"), (self.refresh_action, "⟳")):
+        for action in (self.new_action, self.refresh_action):
             button = QToolButton(self)
             button.setDefaultAction(action)
-            if action.icon().isNull():
-                button.setText(text)
+            button.setAutoRaise(True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
             bar.addWidget(button)
         layout = QVBoxLayout(self)

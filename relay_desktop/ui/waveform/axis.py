@@ -16,7 +16,7 @@ class TimeAxisItem(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
 
-    def tickStrings(self, values: list[float], scale: float,  # noqa: N802 - pyqtgraph API
+    def tickStrings(self, values: list[float], scale: float,
                     spacing: float) -> list[str]:
         decimals = tick_decimals(spacing * scale)
         return [label(v * scale, decimals) for v in values]
@@ -39,7 +39,7 @@ class FrequencyAxisItem(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
 
-    def tickStrings(self, values: list[float], scale: float,  # noqa: N802 - pyqtgraph API
+    def tickStrings(self, values: list[float], scale: float,
                     spacing: float) -> list[str]:
         out = []
         for v in values:

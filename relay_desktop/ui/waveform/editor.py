@@ -293,7 +293,7 @@ class AudioEditor(QWidget):
         {"in": self.view.zoom_in, "out": self.view.zoom_out, "fit": self.view.zoom_fit,
          "selection": self.view.zoom_to_selection}[what]()
 
-    def closeEvent(self, ev: Any) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, ev: Any) -> None:
         self.shutdown()
         super().closeEvent(ev)
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from relay_desktop.core.audio.peaks import PeakPyramid
 from relay_desktop.ui.waveform.items import WaveItem
@@ -23,17 +23,17 @@ class _StaticViewBox(pg.ViewBox):
         self._strip = strip
         self.setMouseEnabled(x=False, y=False)
 
-    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802 - pyqtgraph API
+    def mouseClickEvent(self, ev: Any) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self._strip.centre_requested.emit(float(self.mapToView(ev.pos()).x()))
         else:
             ev.ignore()
 
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:  # noqa: N802
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
         ev.ignore()
 
-    def wheelEvent(self, ev: Any, axis: Any = None) -> None:  # noqa: N802
+    def wheelEvent(self, ev: Any, axis: Any = None) -> None:
         ev.ignore()
 
 
@@ -60,6 +60,8 @@ class OverviewStrip(pg.PlotWidget):
         plot.setMenuEnabled(False)
         plot.layout.setContentsMargins(0, 2, 0, 2)
         self._wave = WaveItem("#5f7f95")
+        # the strip's waveform only changes on resize: cache it, so moving the box is a blit
+        self._wave.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.addItem(self._wave)
         self._region = pg.LinearRegionItem(values=(0, 1), brush=pg.mkBrush(255, 255, 255, 40),
                                            pen=pg.mkPen("#e0e0e0", width=1),
@@ -123,7 +125,7 @@ class OverviewStrip(pg.PlotWidget):
             a, b = self._region.getRegion()
             self.window_dragged.emit(float(a), float(b))
 
-    def resizeEvent(self, ev: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, ev: Any) -> None:
         super().resizeEvent(ev)
         if getattr(self, "_pyramid", None) is not None:
             self._redraw()

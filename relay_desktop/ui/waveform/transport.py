@@ -84,7 +84,7 @@ class TransportBar(QWidget):
         self.rate_box = QComboBox(self)
         self.rate_box.setToolTip("Playback rate")
         for rate in RATES:
-            self.rate_box.addItem(f"{rate:g}×", rate)
+            self.rate_box.addItem(f"{rate:g}\N{MULTIPLICATION SIGN}", rate)
         self.rate_box.setCurrentIndex(RATES.index(1.0))
         self.time_label = QLabel("0:00:00.000", self)
         self.time_label.setObjectName("transportTime")
@@ -94,7 +94,7 @@ class TransportBar(QWidget):
         self.output_label.hide()
 
         self.zoom_in_button = button("+", "Zoom in (+)")
-        self.zoom_out_button = button("−", "Zoom out (−)")
+        self.zoom_out_button = button("\N{MINUS SIGN}", "Zoom out (-)")
         self.zoom_fit_button = button("Fit", "Zoom to fit (F)")
         self.zoom_sel_button = button("Sel", "Zoom to selection (Z)")
         self.channel_box = QComboBox(self)
@@ -122,14 +122,17 @@ class TransportBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 3, 6, 3)
         layout.setSpacing(4)
-        for w in (self.play_button, self.stop_button, self.selection_button, self.loop_button,
-                  self.follow_button, self.rate_box, _separator(), self.time_label,
-                  self.output_label):
+        left: list[QWidget] = [self.play_button, self.stop_button, self.selection_button,
+                               self.loop_button, self.follow_button, self.rate_box, _separator(),
+                               self.time_label, self.output_label]
+        for w in left:
             layout.addWidget(w)
         layout.addStretch(1)
-        for w in (self.zoom_in_button, self.zoom_out_button, self.zoom_fit_button,
-                  self.zoom_sel_button, _separator(), self.channel_box, _separator(),
-                  self.spec_button, self.window_box, self.db_floor, self.db_ceiling):
+        right: list[QWidget] = [self.zoom_in_button, self.zoom_out_button, self.zoom_fit_button,
+                                self.zoom_sel_button, _separator(), self.channel_box,
+                                _separator(), self.spec_button, self.window_box, self.db_floor,
+                                self.db_ceiling]
+        for w in right:
             layout.addWidget(w)
 
         self.play_button.clicked.connect(self.play_toggled)

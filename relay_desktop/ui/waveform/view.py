@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -66,7 +66,7 @@ class TimeViewBox(pg.ViewBox):
         self._view = view
         self.setMouseEnabled(x=True, y=False)
 
-    def wheelEvent(self, ev: Any, axis: Any = None) -> None:  # noqa: N802 - pyqtgraph API
+    def wheelEvent(self, ev: Any, axis: Any = None) -> None:
         steps = ev.delta() / 120.0
         x = float(self.mapToView(ev.pos()).x())
         if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
@@ -76,7 +76,7 @@ class TimeViewBox(pg.ViewBox):
             self._view.zoom_by(ZOOM_STEP**steps, x)
         ev.accept()
 
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:  # noqa: N802
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
         button, mods = ev.button(), ev.modifiers()
         start = float(self.mapToView(ev.buttonDownPos()).x())
         here = float(self.mapToView(ev.pos()).x())
@@ -95,7 +95,7 @@ class TimeViewBox(pg.ViewBox):
         else:
             ev.ignore()
 
-    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802
+    def mouseClickEvent(self, ev: Any) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             x = float(self.mapToView(ev.pos()).x())
@@ -162,7 +162,7 @@ class WaveformView(QWidget):
             vb.disableAutoRange()
 
         self._wave = WaveItem(WAVE_COLORS[0])
-        self.detail.addItem(self._wave)
+        self.detail.addItem(self._wave, ignoreBounds=True)  # we manage ranges: no autorange work
         self._playheads: list[pg.InfiniteLine] = []
         for plot in (self.detail, self.spectrogram.plot):
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ffca28", width=1.5))
@@ -208,6 +208,10 @@ class WaveformView(QWidget):
         self._resize_timer.setInterval(30)
         self._resize_timer.timeout.connect(self.refresh)
         self._detail_vb.sigResized.connect(self._resize_timer.start)
+        self._overview_timer = QTimer(self)
+        self._overview_timer.setSingleShot(True)
+        self._overview_timer.setInterval(0)
+        self._overview_timer.timeout.connect(self._sync_overview)
         self._set_lane_axis()
         self._detail_vb.setRange(xRange=(0, 1), yRange=(-1.05, 1.05), padding=0)
 
@@ -257,6 +261,8 @@ class WaveformView(QWidget):
         for vb in (self._detail_vb, self._spec_vb):
             vb.setLimits(xMin=0.0, xMax=duration, minXRange=min_range, maxXRange=duration)
         self._set_lane_axis()
+        self._wave.set_bounds(QRectF(0.0, -LANE_GAP * max(1, pyramid.channels) - 1.1, duration,
+                                     LANE_GAP * max(1, pyramid.channels) + 2.2))
         self.overview.set_pyramid(pyramid, pyramid.lane(None))
         self.overview.show()
         self.spectrogram.set_source(self._path, info)
@@ -417,7 +423,7 @@ class WaveformView(QWidget):
         self._message.hide()
 
     def message(self) -> str:
-        return self._message.text() if self._message.isVisible() else ""
+        return "" if self._message.isHidden() else self._message.text()
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -446,8 +452,13 @@ class WaveformView(QWidget):
     def _range_changed(self, _vb: Any, rng: tuple[float, float]) -> None:
         a, b = float(rng[0]), float(rng[1])
         self.refresh()
-        self.overview.set_window(a, b)
+        # moved after the detail plot has painted: updating both views in the same pass
+        # makes Qt paint the detail plot twice
+        self._overview_timer.start()
         self.view_range_changed.emit(a, b)
+
+    def _sync_overview(self) -> None:
+        self.overview.set_window(*self.view_range())
 
     def pixel_width(self) -> int:
         return max(16, int(self._detail_vb.width()))
@@ -562,7 +573,7 @@ class WaveformView(QWidget):
             self._selection = (a, b)
             self.selection_changed.emit(a, b)
 
-    def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, ev: QKeyEvent) -> None:
         key = ev.key()
         a, b = self.view_range()
         step = 0.1 * (b - a)
@@ -592,7 +603,7 @@ class WaveformView(QWidget):
             return
         ev.accept()
 
-    def resizeEvent(self, ev: Any) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, ev: Any) -> None:
         super().resizeEvent(ev)
         self._place_message()
 

@@ -1,0 +1,180 @@
+"""waveform_redraw: frame time while zooming and panning a 10-hour file, vs PlotDataItem.
+
+Offscreen at 1600x400: our WaveformView (peak pyramid + WaveItem) and, as the
+baseline in the same run, pyqtgraph's own PlotDataItem with autoDownsample and
+clipToView (peak downsampling) holding the same samples in memory. A frame is
+``set the x range`` + a synchronous repaint + processing pending events.
+
+The file is 10 hours at 1 kHz (36 M samples), so the baseline's arrays fit in
+memory (x float64 + y float32 ~ 430 MB); the pyramid's cost does not depend on
+the sample rate, the baseline's grows with it, so a higher rate only widens the
+gap. Spans stay >= 120 s so both sides draw downsampled data (raw samples are
+read on the thread pool and would not be a synchronous frame). ``--quick`` uses
+a 1-hour file. value/baseline are median frame times in ms; ratio = value /
+baseline (target <= 0.1, i.e. at least 10x faster) and p99 < 16 ms. Also
+reported: the same frame on an empty PlotWidget (the floor any pyqtgraph item
+pays: axes, view box, repaint) and each side's cost above that floor.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from benchmarks import result
+
+RATE = 1000
+WIDTH, HEIGHT = 1600, 400
+MIN_SPAN = 120.0
+
+
+def make_wav(seconds: int) -> Path:
+    folder = Path(tempfile.gettempdir()) / "relay-benchmarks"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"redraw-{seconds}s-{RATE}.wav"
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".part.wav")
+    rng = np.random.default_rng(3)
+    block = RATE * 600
+    with sf.SoundFile(str(tmp), "w", RATE, 1, subtype="PCM_16", format="WAV") as out:
+        for start in range(0, seconds * RATE, block):
+            n = min(block, seconds * RATE - start)
+            t = (start + np.arange(n)) / RATE
+            env = 0.4 + 0.4 * np.sin(2 * np.pi * t / 97.0) ** 2
+            out.write((env * np.sin(2 * np.pi * 37 * t) + rng.normal(0, 0.03, n))
+                      .astype(np.float32))
+    tmp.rename(path)
+    return path
+
+
+def ranges(duration: float) -> list[tuple[float, float]]:
+    """Zoom in from the whole file, pan, zoom out: a deterministic gesture sequence."""
+    out: list[tuple[float, float]] = []
+    span, centre = duration, duration / 2
+    while span > MIN_SPAN:
+        out.append((centre - span / 2, centre + span / 2))
+        span *= 0.8
+        centre = duration * 0.37 + (centre - duration * 0.37) * 0.8
+    for _ in range(40):
+        centre += span * 0.1
+        out.append((centre - span / 2, centre + span / 2))
+    span_out = span
+    while span_out < duration:
+        span_out /= 0.8
+        out.append((centre - span_out / 2, centre + span_out / 2))
+    return [(max(0.0, a), min(duration, b)) for a, b in out]
+
+
+def clamp(a: float, b: float, duration: float) -> tuple[float, float]:
+    span = b - a
+    a = min(max(0.0, a), duration - span)
+    return a, a + span
+
+
+def time_frames(set_range: Any, repaint: Any, app: Any,
+                seq: list[tuple[float, float]]) -> list[float]:
+    times = []
+    for a, b in seq:
+        t0 = time.perf_counter()
+        set_range(a, b)
+        repaint()
+        app.processEvents()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def run(quick: bool) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    from relay_desktop.core.audio.decode import probe
+    from relay_desktop.core.audio.peaks import PeakCache
+    from relay_desktop.ui.waveform.view import WaveformView
+
+    app = QApplication.instance() or QApplication([])
+    seconds = 3600 if quick else 36_000
+    path = make_wav(seconds)
+    info = probe(path)
+    cache_dir = Path(tempfile.mkdtemp(prefix="relay-bench-redraw-"))
+    try:
+        pyramid = PeakCache(cache_dir).open_or_build(path)
+        duration = info.duration_s
+        seq = [clamp(a, b, duration) for a, b in ranges(duration)]
+
+        view = WaveformView(QThreadPool.globalInstance())
+        view.set_spectrogram_visible(False)
+        view.resize(WIDTH, HEIGHT)
+        view.show()
+        view.set_audio(path, info, pyramid)
+        app.processEvents()
+        time_frames(view.set_view_range, view.repaint, app, seq[:5])  # warm-up
+        ours = time_frames(view.set_view_range, view.repaint, app, seq)
+        view.close()
+
+        # the floor: the same frames on an empty PlotWidget (axes, view box, repaint)
+        empty = pg.PlotWidget()
+        empty.resize(WIDTH, HEIGHT)
+        empty.show()
+        evb = empty.getPlotItem().getViewBox()
+        evb.setYRange(-1, 1, padding=0)
+        app.processEvents()
+
+        def empty_range(a: float, b: float) -> None:
+            evb.setXRange(a, b, padding=0)
+
+        time_frames(empty_range, empty.repaint, app, seq[:2])
+        floor = time_frames(empty_range, empty.repaint, app, seq)
+        empty.close()
+
+        data, _ = sf.read(str(path), dtype="float32")
+        x = np.arange(len(data), dtype=np.float64) / RATE
+        widget = pg.PlotWidget()
+        widget.resize(WIDTH, HEIGHT)
+        item = pg.PlotDataItem(pen=pg.mkPen("#4fc3f7"))
+        widget.getPlotItem().addItem(item)
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+        item.setData(x, data)
+        widget.show()
+        vb = widget.getPlotItem().getViewBox()
+        vb.setYRange(-1, 1, padding=0)
+        app.processEvents()
+
+        def base_range(a: float, b: float) -> None:
+            vb.setXRange(a, b, padding=0)
+
+        step = 1 if quick else 3
+        base_seq = seq[::step]
+        time_frames(base_range, widget.repaint, app, base_seq[:2])
+        base = time_frames(base_range, widget.repaint, app, base_seq)
+        widget.close()
+        del item, x, data
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+    median, p99 = float(np.median(ours)), float(np.percentile(ours, 99))
+    base_median, base_p99 = float(np.median(base)), float(np.percentile(base, 99))
+    ratio = median / base_median
+    floor_median = float(np.median(floor))
+    met = ratio <= 0.1 and p99 < 16
+    item_ours = max(median - floor_median, 1e-3)
+    item_base = max(base_median - floor_median, 1e-3)
+    return result("waveform_redraw", median, base_median, "ms/frame (median)",
+                  "ratio <= 0.1 (>= 10x faster) and p99 < 16 ms", met, ratio=ratio,
+                  p99_ms=round(p99, 3), baseline_p99_ms=round(base_p99, 3),
+                  speedup=round(base_median / median, 1), frames=len(ours),
+                  empty_plot_floor_ms=round(floor_median, 3),
+                  item_cost_ms=round(item_ours, 3), baseline_item_cost_ms=round(item_base, 3),
+                  item_speedup=round(item_base / item_ours, 1),
+                  baseline_frames=len(base), audio_seconds=seconds, sample_rate=RATE,
+                  size=f"{WIDTH}x{HEIGHT}", quick=quick)
