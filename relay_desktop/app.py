@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -28,6 +29,7 @@ from relay_desktop.services.credentials import CredentialStore
 from relay_desktop.services.local_workspace import LocalWorkspace
 from relay_desktop.services.qt_compat import pin_bool_singletons
 from relay_desktop.ui.errors import show_error
+from relay_desktop.ui.labelling import LabellingPanel
 from relay_desktop.ui.main_window import MainWindow
 from relay_desktop.ui.theme import ThemeManager
 
@@ -91,6 +93,10 @@ class Application(QObject):
         self.editor_factory = editor_factory
         self.editor: QWidget | None = None
         self.window.audio_file_activated.connect(self._open_in_editor)
+        self.labelling = LabellingPanel()
+        self.window.add_panel(self.labelling, "Labels", "right", "labelsDock")
+        self.window.dataset_selected.connect(self.labelling.set_dataset)
+        self.window.audio_file_activated.connect(self.labelling.show_audio)
 
     # -- start-up ------------------------------------------------------------------
 
@@ -149,9 +155,11 @@ class Application(QObject):
             log.exception("The audio editor could not be created; continuing without it")
             return
         self.window.set_editor(self.editor)
+        self.labelling.set_audio_editor(self.editor)
 
     def _drop_editor(self) -> None:
         editor, self.editor = self.editor, None
+        self.labelling.set_audio_editor(None)
         if editor is not None:
             stop = getattr(editor, "shutdown", None)
             if callable(stop):
@@ -354,6 +362,7 @@ class Screenshot(QObject):
                      None)
         editor = self.app.editor
         opened = getattr(editor, "file_opened", None)
+        failed = getattr(editor, "error", None)
         if ready is None or opened is None:
             if model.rowCount():
                 self.window.audio_list.table.selectRow(0)
@@ -362,6 +371,8 @@ class Screenshot(QObject):
         # open the first ready file so the editor shows a waveform (bounded wait)
         self.window.audio_list.table.selectRow(ready)
         opened.connect(lambda _info: QTimer.singleShot(800, self._grab))
+        if failed is not None:
+            failed.connect(lambda _msg: QTimer.singleShot(300, self._grab))
         QTimer.singleShot(EDITOR_WAIT_MS, self._grab)
         audio = model.file_at(ready)
         assert audio is not None
@@ -384,6 +395,18 @@ class Screenshot(QObject):
         else:
             print(f"Wrote {self.path}", flush=True)
         self.done.emit(code)
+
+
+def _quit_on_signals(qapp: QApplication) -> None:
+    """Ctrl+C / SIGTERM close the app properly, so Relay Local is stopped too."""
+    def quit_app(_signum: int, _frame: object) -> None:
+        qapp.quit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, quit_app)
+    ticker = QTimer(qapp)  # lets the interpreter run its signal handlers while Qt waits
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -416,6 +439,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         app.window.show()
         app.start(local=args.local)
+    _quit_on_signals(qapp)
     status = int(qapp.exec())
     app.shutdown()
     code = exit_code[0] if args.screenshot else status

@@ -6,7 +6,7 @@
 # finds it whatever its XDG folders (the test suite sandboxes them):
 #   export PULSE_SERVER=unix:${RELAY_PULSE_DIR:-/tmp/relay-pulse-$(id -u)}/native
 # Works as root too (no --system needed: -n skips the default configuration).
-# Stop it with:  PULSE_SERVER=unix:/tmp/relay-pulse-$(id -u)/native pactl exit
+# Stop it with:  kill "$(cat /tmp/relay-pulse-$(id -u)/pid)"
 set -u
 DIR="${RELAY_PULSE_DIR:-/tmp/relay-pulse-$(id -u)}"
 SOCKET="$DIR/native"

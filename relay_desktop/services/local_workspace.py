@@ -81,6 +81,7 @@ class LocalWorkspace(QObject):
         self.base_url = ""
         self.api_key = ""
         self.proc: subprocess.Popen[str] | None = None
+        self._launching: subprocess.Popen[str] | None = None
         self._port = 0
         self._stopping = False
         self._starting = False
@@ -124,6 +125,9 @@ class LocalWorkspace(QObject):
         """Stop the server (terminate, then kill after ``timeout``)."""
         self._stopping = True
         self._watchdog.stop()
+        launching, self._launching = self._launching, None
+        if launching is not None and launching is not self.proc and launching.poll() is None:
+            self._kill(launching)  # still starting: its thread will see _stopping
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -142,6 +146,9 @@ class LocalWorkspace(QObject):
             self.data_dir.mkdir(parents=True, exist_ok=True)
             key = self.api_key or self.credentials.get(LOCAL_ID) or self._create_key()
             proc, url = self._launch(self._port if restart else 0)
+            if self._stopping:  # the app quit while we were starting: leave nothing behind
+                self._kill(proc)
+                return
             self._event.emit("launched", (proc, url))
             self._wait_healthy(proc, url)
             key = self._check_key(url, key)
@@ -195,6 +202,7 @@ class LocalWorkspace(QObject):
             raise WorkspaceError(f"Relay Local could not be launched: {exc}") from exc
         finally:
             log_file.close()
+        self._launching = proc
         assert proc.stdout is not None
         lines: queue.Queue[str] = queue.Queue()
 

@@ -264,7 +264,11 @@ class _Stream:
 
 
 class _PullDevice(QIODevice):
-    """The QIODevice the sink pulls from; copies bytes prepared by the feeder."""
+    """The QIODevice the sink pulls from; copies bytes prepared by the feeder.
+
+    Signals:
+        (QIODevice's own; never emitted by us)
+    """
 
     def __init__(self, stream: _Stream, parent: QObject) -> None:
         super().__init__(parent)

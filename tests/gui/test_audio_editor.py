@@ -140,6 +140,7 @@ def test_open_audio_downloads_from_the_server_into_the_cache(
     cached = ed.view.path
     assert cached is not None and cached.parent.parent == ed.audio_cache.root
     assert cached.read_bytes() == src.read_bytes()
+    assert ed.properties.text().startswith("upload.wav")
     assert progress and progress[-1][0] == src.stat().st_size
     # the second time it comes from the cache: no download task at all
     with qtbot.waitSignal(ed.file_opened, timeout=20000):

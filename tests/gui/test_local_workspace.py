@@ -97,3 +97,41 @@ def test_first_run_local_workspace_opens_the_workspace(
     finally:
         shell.shutdown()
     assert proc is not None and proc.poll() is not None, "the server stops with the app"
+
+
+def test_the_app_stops_relay_local_when_it_is_told_to_quit(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    env = dict(os.environ, RELAY_DESKTOP_HOME=str(tmp_path / "home"))
+    errors = (tmp_path / "stderr.txt").open("w")
+    app = subprocess.Popen([sys.executable, "-m", "relay_desktop", "--local"],
+                           cwd=Path(__file__).resolve().parents[2], env=env,
+                           stdout=subprocess.DEVNULL, stderr=errors, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        servers: list[psutil.Process] = []
+        while time.monotonic() < deadline and not servers:
+            servers = [p for p in psutil.Process(app.pid).children(recursive=True)
+                       if "serve" in p.cmdline()]
+            time.sleep(0.2)
+        assert servers, "Relay Local was not started"
+        # wait until it answers (the app is connected), then ask the app to quit
+        log = tmp_path / "home" / "data" / "local-workspace" / "server.log"
+        while time.monotonic() < deadline and not log.exists():
+            time.sleep(0.2)
+        time.sleep(1.0)
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(30) == 0, (tmp_path / "stderr.txt").read_text()[-2000:]
+        _gone, alive = psutil.wait_procs(servers, timeout=15)
+        assert alive == [], "Relay Local outlived the app"
+    finally:
+        errors.close()
+        if app.poll() is None:
+            app.kill()
+            app.wait(10)

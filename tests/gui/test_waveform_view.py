@@ -236,3 +236,32 @@ def test_messages_are_shown(view: WaveformView) -> None:
     assert "empty" in view.message()
     view.clear_message()
     assert view.message() == ""
+
+
+def test_overview_box_follows_and_steers_the_view(qtbot, view: WaveformView) -> None:
+    view.set_view_range(2.0, 4.0)
+    assert view.overview.window() == pytest.approx((2.0, 4.0))
+    view.overview.drag_to(9.0, 11.0)  # clamped to the end of the file
+    assert view.view_range() == pytest.approx((8.0, 10.0))
+    view.overview.centre_requested.emit(5.0)
+    assert view.view_range() == pytest.approx((4.0, 6.0))
+    # a real drag on the strip moves the window by the same time
+    vb = view.overview.plot.getViewBox()
+    viewport = view._glw.viewport()
+
+    def at(t: float) -> QPoint:
+        return view._glw.mapFromScene(vb.mapViewToScene(QPointF(t, 0.0)))
+
+    p0, p1 = at(5.0), at(6.0)
+    for kind, pos, buttons in ((QMouseEvent.Type.MouseButtonPress, p0, Qt.MouseButton.LeftButton),
+                               (QMouseEvent.Type.MouseMove, p0 + (p1 - p0) * 0.5,
+                                Qt.MouseButton.LeftButton),
+                               (QMouseEvent.Type.MouseMove, p1, Qt.MouseButton.LeftButton),
+                               (QMouseEvent.Type.MouseButtonRelease, p1, Qt.MouseButton.NoButton)):
+        QTest.qWait(12)
+        QApplication.sendEvent(viewport, QMouseEvent(kind, QPointF(pos),
+                                                     QPointF(viewport.mapToGlobal(pos)),
+                                                     Qt.MouseButton.LeftButton, buttons,
+                                                     Qt.KeyboardModifier.NoModifier))
+    a, b = view.view_range()
+    assert a == pytest.approx(5.0, abs=0.1) and b - a == pytest.approx(2.0)

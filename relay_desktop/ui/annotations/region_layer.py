@@ -106,6 +106,24 @@ class RegionLayer(RegionKeys, QObject):
             self.key_widget.installEventFilter(self)
         self._on_loaded()
 
+    def detach(self) -> None:
+        """Take every item and handler off the plots and the view (the set was closed)."""
+        self.plots[0].getViewBox().sigXRangeChanged.disconnect(self.refresh)
+        if self.view is not None:
+            self.view.empty_drag.disconnect(self._on_empty_drag)
+            self.view.clicked_at.disconnect(self._on_empty_click)
+        if self.key_widget is not None:
+            self.key_widget.removeEventFilter(self)
+        self._release_all()
+        for plot, item in zip(self.plots, self._draft, strict=False):
+            plot.removeItem(item)
+        for plot, pool, summary in zip(self.plots, self._pools, self._summaries, strict=True):
+            for item in pool:
+                plot.removeItem(item)
+            plot.removeItem(summary)
+        self._pools = [[] for _ in self.plots]
+        self._draft.clear()
+
     # -- configuration -----------------------------------------------------------------
     def set_audio_file(self, audio_file_id: str | None, duration_ms: int | None = None) -> None:
         """Show the regions of this file (``duration_ms`` overrides the dataset's value)."""
@@ -371,11 +389,10 @@ class RegionLayer(RegionKeys, QObject):
 
     def _show_draft(self, a: float, b: float) -> None:
         if not self._draft:
-            for i, plot in enumerate(self.plots):
+            for plot in self.plots:
                 item = RegionItem(self.signals, None, interactive=False)
                 plot.addItem(item, ignoreBounds=True)
                 self._draft.append(item)
-                del i
         color = self.session.document.color_of(self._current_type)
         draft = Region("", self.audio_file_id or "", self._current_type,
                        round(min(a, b) * 1000), round(max(a, b) * 1000))

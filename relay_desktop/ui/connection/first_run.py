@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -38,7 +38,8 @@ class FirstRunScreen(QWidget):
         intro.setWordWrap(True)
 
         local = self._card()
-        local_title = QLabel("<b>Local workspace</b>", local)
+        local_title = QLabel("Local workspace", local)
+        local_title.setObjectName("panelTitle")
         local_text = QLabel("Everything stays on this computer. Relay Local runs in the "
                             "background with a demo dataset to start from. No account needed.",
                             local)
@@ -50,6 +51,8 @@ class FirstRunScreen(QWidget):
         self.local_status.setObjectName("subtle")
         self.local_status.setWordWrap(True)
         lay = QVBoxLayout(local)
+        lay.setContentsMargins(20, 18, 20, 18)
+        lay.setSpacing(10)
         lay.addWidget(local_title)
         lay.addWidget(local_text)
         lay.addStretch(1)
@@ -57,13 +60,16 @@ class FirstRunScreen(QWidget):
         lay.addWidget(self.local_button)
 
         remote = self._card()
-        remote_title = QLabel("<b>Relay server</b>", remote)
+        remote_title = QLabel("Relay server", remote)
+        remote_title.setObjectName("panelTitle")
         remote_text = QLabel("Connect to your team's Relay server or the hosted Relay API "
                              "with an API key.", remote)
         remote_text.setWordWrap(True)
         self.form = ServerForm(manager, remote)
         self.form.connected.connect(self.server_connected)
         lay = QVBoxLayout(remote)
+        lay.setContentsMargins(20, 18, 20, 18)
+        lay.setSpacing(10)
         lay.addWidget(remote_title)
         lay.addWidget(remote_text)
         lay.addWidget(self.form)
@@ -97,5 +103,3 @@ class FirstRunScreen(QWidget):
     def set_local_busy(self, busy: bool) -> None:
         self.local_button.setEnabled(not busy)
 
-
-__all__ = ["FirstRunScreen", "Qt"]

@@ -93,6 +93,7 @@ class AudioEditor(QWidget):
         self._fetch_job: FetchJob | None = None
         self._opened: OpenedAudio | None = None
         self._follow = True
+        self._display_name: str | None = None
 
         self.transport = TransportBar(self)
         self.view = WaveformView(self._pool, self)
@@ -154,16 +155,21 @@ class AudioEditor(QWidget):
 
     # -- opening ----------------------------------------------------------------------------
 
-    def open_file(self, path: Path | str) -> TaskHandle:
-        """Open a local file: decode and build (or load) its peaks on the thread pool."""
+    def open_file(self, path: Path | str, display_name: str | None = None) -> TaskHandle:
+        """Open a local file: decode and build (or load) its peaks on the thread pool.
+
+        ``display_name`` is shown instead of the file's name (a dataset file's name,
+        when the file on disk is a cache entry named by its hash).
+        """
         path = Path(path)
+        self._display_name = display_name
         self.cancel_loading()
         self.player.unload()
         self.view.clear()
         self._opened = None
         self.transport.set_file_loaded(False)
-        self.view.show_message(f"Opening {path.name}…")
-        self.properties.setText(path.name)
+        self.view.show_message(f"Opening {display_name or path.name}…")
+        self.properties.setText(display_name or path.name)
         task = audio_tasks.open_audio(self._pool, path, self.peak_cache,
                                       self.audio_cache.digest_of(path))
         task.progress.connect(self._open_progress)
@@ -186,7 +192,7 @@ class AudioEditor(QWidget):
         self.properties.setText(name)
         job = self.fetcher.fetch(dataset_id, audio_file)
         job.progress.connect(lambda done, total: self._show_progress("Downloading", done, total))
-        job.finished.connect(lambda path, j=job: self._fetched(j, path))
+        job.finished.connect(lambda path, j=job, n=name: self._fetched(j, path, n))
         job.failed.connect(lambda msg: self._open_failed(msg, None))
         job.cancelled.connect(self._fetch_cancelled)
         self._fetch_job = job
@@ -203,10 +209,10 @@ class AudioEditor(QWidget):
         self._open_task = None
         self._hide_progress()
 
-    def _fetched(self, job: FetchJob, path: object) -> None:
+    def _fetched(self, job: FetchJob, path: object, name: str) -> None:
         if job is self._fetch_job:
             self._fetch_job = None
-            self.open_file(Path(str(path)))
+            self.open_file(Path(str(path)), display_name=name)
 
     def _fetch_cancelled(self) -> None:
         self._hide_progress()
@@ -244,7 +250,7 @@ class AudioEditor(QWidget):
         self.transport.set_duration(info.duration_ms)
         self.transport.set_position(0)
         self.view.set_playhead(0.0)
-        self.properties.setText(describe(info, path))
+        self.properties.setText(describe(info, path, self._display_name))
         self.file_opened.emit(info)
 
     def _open_failed(self, message: str, task: TaskHandle | None) -> None:
@@ -303,9 +309,10 @@ class AudioEditor(QWidget):
         self.player.shutdown()
 
 
-def describe(info: Any, path: Path) -> str:
+def describe(info: Any, path: Path, name: str | None = None) -> str:
     """One line of file properties: name, format, rate, channels, duration, size."""
     size = path.stat().st_size if path.exists() else 0
     channels = {1: "mono", 2: "stereo"}.get(info.channels, f"{info.channels} channels")
-    return (f"{path.name}  ·  {info.format} {info.subtype}  ·  {info.sample_rate / 1000:g} kHz"
-            f"  ·  {channels}  ·  {format_time(info.duration_s)}  ·  {size / 1e6:.1f} MB")
+    return (f"{name or path.name}  ·  {info.format} {info.subtype}"
+            f"  ·  {info.sample_rate / 1000:g} kHz  ·  {channels}"
+            f"  ·  {format_time(info.duration_s)}  ·  {size / 1e6:.1f} MB")

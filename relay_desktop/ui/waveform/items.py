@@ -32,6 +32,9 @@ class WaveItem(pg.GraphicsObject):
 
     ``set_envelopes([(x_s, mins, maxs, y_offset), ...])`` or
     ``set_samples([(x_s, values, y_offset), ...], dots)``; ``clear()``.
+
+    Signals:
+        (none of its own)
     """
 
     def __init__(self, color: str = "#4fc3f7", parent: Any = None) -> None:
@@ -181,15 +184,17 @@ class WaveItem(pg.GraphicsObject):
         bot_u = np.maximum.reduceat(bottom, starts)
         columns = np.arange(c0, c1 + 1)
         which = np.clip(np.searchsorted(ucols, columns, side="right") - 1, 0, len(ucols) - 1)
-        col_top = np.floor(top_u[which]).astype(np.int64)
-        col_bot = np.maximum(np.floor(bot_u[which]).astype(np.int64), col_top)
+        col_top = np.clip(np.floor(top_u[which]), -1, height).astype(np.int64)
+        col_bot = np.maximum(np.clip(np.floor(bot_u[which]), -1, height).astype(np.int64),
+                             col_top)
         r0 = max(0, int(col_top.min()))
         r1 = min(height - 1, int(col_bot.max()))
         if r1 < r0:
             return
-        rows = np.arange(r0, r1 + 1, dtype=np.int64)[:, None]
-        mask = rows >= col_top[None, :]
-        mask &= rows <= col_bot[None, :]
+        # one unsigned compare per pixel: (row - top) as uint16 wraps below top
+        rows = np.arange(r0, r1 + 1, dtype=np.int16)[:, None]
+        offset = (rows - col_top.astype(np.int16)[None, :]).view(np.uint16)
+        mask = offset <= (col_bot - col_top).astype(np.uint16)[None, :]
         pixels = mask.astype(np.uint32)
         pixels *= self._premultiplied()
         image = QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.shape[1] * 4,

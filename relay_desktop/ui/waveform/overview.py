@@ -1,4 +1,9 @@
-"""The overview strip: the whole file, small, with the visible window as a draggable box."""
+"""The overview strip: the whole file, small, with the visible window as a draggable box.
+
+It is a PlotItem placed in the same GraphicsLayoutWidget as the detail plot, so
+a zoom or pan repaints one scene once (two views updated in one pass make Qt
+paint the detail view twice).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from relay_desktop.core.audio.peaks import PeakPyramid
 from relay_desktop.ui.waveform.items import WaveItem
@@ -16,12 +21,17 @@ OVERVIEW_HEIGHT = 54
 
 
 class _StaticViewBox(pg.ViewBox):
-    """A view box that never pans or zooms; a click asks to centre the view there."""
+    """A view box that never pans or zooms itself; clicks and drags steer the detail view.
+
+    Signals:
+        (pyqtgraph's ViewBox signals only; gestures go to the OverviewStrip's signals)
+    """
 
     def __init__(self, strip: OverviewStrip) -> None:
         super().__init__(enableMenu=False)
         self._strip = strip
         self.setMouseEnabled(x=False, y=False)
+        self.setBackgroundColor("#15181d")
 
     def mouseClickEvent(self, ev: Any) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
@@ -31,14 +41,27 @@ class _StaticViewBox(pg.ViewBox):
             ev.ignore()
 
     def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        ev.ignore()
+        """Dragging moves the window box (like a scrollbar thumb)."""
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        here = float(self.mapToView(ev.pos()).x())
+        last = float(self.mapToView(ev.lastPos()).x())
+        a, b = self._strip.window()
+        if ev.isStart() and not a <= float(self.mapToView(ev.buttonDownPos()).x()) <= b:
+            half = (b - a) / 2
+            a, b = here - half, here + half
+        else:
+            a, b = a + here - last, b + here - last
+        self._strip.drag_to(a, b)
 
     def wheelEvent(self, ev: Any, axis: Any = None) -> None:
         ev.ignore()
 
 
-class OverviewStrip(pg.PlotWidget):
-    """Whole-file envelope with the visible window shown as a box.
+class OverviewStrip(QObject):
+    """Whole-file envelope with the visible window shown as a box (``plot`` is its PlotItem).
 
     Signals:
         window_dragged(float, float): the user moved or resized the box (seconds).
@@ -48,36 +71,42 @@ class OverviewStrip(pg.PlotWidget):
     window_dragged = Signal(float, float)
     centre_requested = Signal(float)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._vb = _StaticViewBox(self)
-        super().__init__(parent, viewBox=self._vb, background="#15181d")
-        self.setObjectName("waveformOverview")
-        self.setFixedHeight(OVERVIEW_HEIGHT)
-        plot = self.getPlotItem()
-        plot.hideAxis("left")
+        self.plot = pg.PlotItem(viewBox=self._vb)
+        plot = self.plot
+        plot.setObjectName("waveformOverview")
+        plot.setFixedHeight(OVERVIEW_HEIGHT)
         plot.hideAxis("bottom")
+        plot.getAxis("left").setWidth(52)
+        plot.getAxis("left").setStyle(showValues=False)
+        plot.getAxis("left").setPen(pg.mkPen(None))
         plot.hideButtons()
         plot.setMenuEnabled(False)
-        plot.layout.setContentsMargins(0, 2, 0, 2)
+        plot.layout.setContentsMargins(0, 2, 0, 4)
         self._wave = WaveItem("#5f7f95")
         # the strip's waveform only changes on resize: cache it, so moving the box is a blit
         self._wave.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.addItem(self._wave)
-        self._region = pg.LinearRegionItem(values=(0, 1), brush=pg.mkBrush(255, 255, 255, 40),
-                                           pen=pg.mkPen("#e0e0e0", width=1),
-                                           hoverBrush=pg.mkBrush(255, 255, 255, 60))
+        plot.addItem(self._wave, ignoreBounds=True)
+        # a plain rect (a LinearRegionItem here made Qt repaint the scene twice per zoom)
+        self._region = QGraphicsRectItem(0.0, -1.05, 1.0, 2.1)
+        self._region.setBrush(pg.mkBrush(255, 255, 255, 40))
+        pen = pg.mkPen("#e0e0e0", width=1)
+        pen.setCosmetic(True)
+        self._region.setPen(pen)
         self._region.setZValue(10)
-        self._region.sigRegionChanged.connect(self._region_moved)
-        self.addItem(self._region)
+        plot.addItem(self._region, ignoreBounds=True)
+        self._window = (0.0, 1.0)
         self.playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ffca28", width=1))
         self.playhead.setZValue(20)
         self.playhead.hide()
-        self.addItem(self.playhead)
+        plot.addItem(self.playhead, ignoreBounds=True)
         self._pyramid: PeakPyramid | None = None
         self._lane = 0
         self._duration = 1.0
-        self._setting = False
         self._vb.setRange(xRange=(0, 1), yRange=(-1.05, 1.05), padding=0)
+        self._vb.sigResized.connect(self._redraw)
         self._region.hide()
 
     def set_pyramid(self, pyramid: PeakPyramid | None, lane: int = 0) -> None:
@@ -89,16 +118,15 @@ class OverviewStrip(pg.PlotWidget):
             self._region.hide()
             return
         self._duration = max(pyramid.duration_s, 1e-6)
-        self._region.setBounds((0, self._duration))
         self._region.show()
         self._vb.setRange(xRange=(0, self._duration), yRange=(-1.05, 1.05), padding=0)
         self._redraw()
 
-    def _redraw(self) -> None:
+    def _redraw(self, *_args: object) -> None:
         pyr = self._pyramid
         if pyr is None:
             return
-        px = max(64, int(self.width()))
+        px = max(64, int(self._vb.width()))
         env = pyr.envelope(0, pyr.frames, self._lane, px)
         if env is None:  # a very short file: the finest level is still fine here
             level = pyr.levels[0][:, self._lane]
@@ -110,22 +138,23 @@ class OverviewStrip(pg.PlotWidget):
 
     def set_window(self, start_s: float, end_s: float) -> None:
         """Move the box to the detail view's range (does not emit ``window_dragged``)."""
-        self._setting = True
-        try:
-            self._region.setRegion((start_s, end_s))
-        finally:
-            self._setting = False
+        self._window = (float(start_s), float(end_s))
+        self._region.setRect(QRectF(start_s, -1.05, max(end_s - start_s, 0.0), 2.1))
 
     def window(self) -> tuple[float, float]:
-        a, b = self._region.getRegion()
-        return float(a), float(b)
+        return self._window
 
-    def _region_moved(self) -> None:
-        if not self._setting:
-            a, b = self._region.getRegion()
-            self.window_dragged.emit(float(a), float(b))
+    def drag_to(self, start_s: float, end_s: float) -> None:
+        """The user dragged the box: clamp it to the file and say so."""
+        span = end_s - start_s
+        start_s = min(max(0.0, start_s), max(0.0, self._duration - span))
+        self.window_dragged.emit(start_s, start_s + span)
 
-    def resizeEvent(self, ev: Any) -> None:
-        super().resizeEvent(ev)
-        if getattr(self, "_pyramid", None) is not None:
-            self._redraw()
+    def setVisible(self, visible: bool) -> None:
+        self.plot.setVisible(visible)
+
+    def show(self) -> None:
+        self.plot.show()
+
+    def hide(self) -> None:
+        self.plot.hide()

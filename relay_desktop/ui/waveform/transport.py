@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSpinBox,
-    QStyle,
     QToolButton,
     QWidget,
+    QWidgetAction,
 )
 
 from relay_desktop.core.audio.spectrogram import WINDOW_SIZES
 from relay_desktop.core.audio.timefmt import format_ms
 
 RATES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+
+
+def glyph_icon(kind: str, color: str = "#e8eaed", disabled: str = "#5c6370") -> QIcon:
+    """A crisp play/pause/stop glyph that reads well on the dark transport bar."""
+    icon = QIcon()
+    for mode, fill in ((QIcon.Mode.Normal, color), (QIcon.Mode.Disabled, disabled)):
+        pixmap = QPixmap(36, 36)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(fill))
+        if kind == "play":
+            painter.drawPolygon(QPolygonF([QPointF(9, 5), QPointF(31, 18), QPointF(9, 31)]))
+        elif kind == "pause":
+            painter.drawRect(QRectF(8, 6, 7, 24))
+            painter.drawRect(QRectF(21, 6, 7, 24))
+        else:
+            painter.drawRect(QRectF(8, 8, 20, 20))
+        painter.end()
+        icon.addPixmap(pixmap, mode)
+    return icon
 
 
 def _separator() -> QFrame:
@@ -56,11 +81,10 @@ class TransportBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("transportBar")
-        style = self.style()
-        self._icon_play = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
-        self._icon_pause = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+        self._icon_play = glyph_icon("play")
+        self._icon_pause = glyph_icon("pause")
 
-        def button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None,
+        def button(text: str, tip: str, icon: str | None = None,
                    checkable: bool = False) -> QToolButton:
             b = QToolButton(self)
             b.setText(text)
@@ -69,14 +93,13 @@ class TransportBar(QWidget):
             b.setCheckable(checkable)
             b.setIconSize(QSize(18, 18))
             if icon is not None:
-                b.setIcon(style.standardIcon(icon))
+                b.setIcon(glyph_icon(icon))
                 b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
             return b
 
-        self.play_button = button("Play", "Play / pause (Space)",
-                                  QStyle.StandardPixmap.SP_MediaPlay)
-        self.stop_button = button("Stop", "Stop", QStyle.StandardPixmap.SP_MediaStop)
-        self.selection_button = button("Play selection", "Play the selection (Shift+Space)")
+        self.play_button = button("Play", "Play / pause (Space)", "play")
+        self.stop_button = button("Stop", "Stop", "stop")
+        self.selection_button = button("Play sel.", "Play the selection (Shift+Space)")
         self.selection_button.setEnabled(False)
         self.loop_button = button("Loop", "Loop playback (L)", checkable=True)
         self.follow_button = button("Follow", "Keep the playhead in view", checkable=True)
@@ -88,6 +111,7 @@ class TransportBar(QWidget):
         self.rate_box.setCurrentIndex(RATES.index(1.0))
         self.time_label = QLabel("0:00:00.000", self)
         self.time_label.setObjectName("transportTime")
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.time_label.setToolTip("Playback position / duration")
         self.output_label = QLabel("", self)
         self.output_label.setObjectName("transportNoOutput")
@@ -101,24 +125,41 @@ class TransportBar(QWidget):
         self.channel_box.addItem("Mixed", "mix")
         self.channel_box.addItem("Per channel", "channels")
         self.channel_box.setToolTip("Show the channels mixed or one lane per channel")
-        self.spec_button = button("Spectrogram", "Show the spectrogram", checkable=True)
+        self.spec_button = button("Spectrogram", "Show the spectrogram (the arrow: its settings)",
+                                  checkable=True)
         self.spec_button.setChecked(True)
-        self.window_box = QComboBox(self)
+        self.spec_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        settings = QWidget(self)
+        settings.setObjectName("spectrogramSettings")
+        form = QFormLayout(settings)
+        form.setContentsMargins(10, 8, 10, 8)
+        self.window_box = QComboBox(settings)
         self.window_box.setToolTip("Spectrogram FFT window (samples)")
         for size in WINDOW_SIZES:
             self.window_box.addItem(str(size), size)
         self.window_box.setCurrentIndex(WINDOW_SIZES.index(1024))
-        self.db_floor = QSpinBox(self)
+        self.db_floor = QSpinBox(settings)
         self.db_floor.setRange(-160, -10)
         self.db_floor.setValue(-96)
         self.db_floor.setSuffix(" dB")
         self.db_floor.setToolTip("Spectrogram floor")
-        self.db_ceiling = QSpinBox(self)
+        self.db_ceiling = QSpinBox(settings)
         self.db_ceiling.setRange(-100, 20)
         self.db_ceiling.setValue(-12)
         self.db_ceiling.setSuffix(" dB")
         self.db_ceiling.setToolTip("Spectrogram ceiling")
+        form.addRow("FFT window", self.window_box)
+        form.addRow("Floor", self.db_floor)
+        form.addRow("Ceiling", self.db_ceiling)
+        menu = QMenu(self.spec_button)
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(settings)
+        menu.addAction(action)
+        self.spec_button.setMenu(menu)
 
+        for box, width in ((self.rate_box, 62), (self.window_box, 80), (self.db_floor, 80),
+                           (self.db_ceiling, 80), (self.channel_box, 104)):
+            box.setFixedWidth(width)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 3, 6, 3)
         layout.setSpacing(4)
@@ -130,8 +171,7 @@ class TransportBar(QWidget):
         layout.addStretch(1)
         right: list[QWidget] = [self.zoom_in_button, self.zoom_out_button, self.zoom_fit_button,
                                 self.zoom_sel_button, _separator(), self.channel_box,
-                                _separator(), self.spec_button, self.window_box, self.db_floor,
-                                self.db_ceiling]
+                                _separator(), self.spec_button]
         for w in right:
             layout.addWidget(w)
 
@@ -177,7 +217,7 @@ class TransportBar(QWidget):
         self._update_play_enabled(loaded)
 
     def _update_play_enabled(self, loaded: bool) -> None:
-        playable = loaded and not self.output_label.isVisible()
+        playable = loaded and self.output_label.isHidden()
         for w in (self.play_button, self.stop_button):
             w.setEnabled(playable)
         self._loaded = loaded
@@ -191,7 +231,7 @@ class TransportBar(QWidget):
             self.selection_button.setEnabled(False)
 
     def set_selection_available(self, available: bool) -> None:
-        self.selection_button.setEnabled(available and not self.output_label.isVisible())
+        self.selection_button.setEnabled(available and self.output_label.isHidden())
         self.zoom_sel_button.setEnabled(available)
 
     def set_playing(self, playing: bool) -> None:
@@ -203,3 +243,10 @@ class TransportBar(QWidget):
 
     def set_position(self, ms: int) -> None:
         self.time_label.setText(f"{format_ms(ms)} / {format_ms(self._duration_ms)}")
+
+    def showEvent(self, ev: object) -> None:
+        super().showEvent(ev)  # type: ignore[arg-type]
+        # wide enough for "h:mm:ss.mmm / h:mm:ss.mmm" in the label's own (monospace) font
+        metrics = self.time_label.fontMetrics()
+        self.time_label.setMinimumWidth(metrics.horizontalAdvance("0:00:00.000 / 0:00:00.000")
+                                        + 20)

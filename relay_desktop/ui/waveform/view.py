@@ -59,7 +59,11 @@ BACKGROUND = "#1b1e23"
 
 
 class TimeViewBox(pg.ViewBox):
-    """A ViewBox that zooms and pans only in time and routes gestures to its view."""
+    """A ViewBox that zooms and pans only in time and routes gestures to its view.
+
+    Signals:
+        (pyqtgraph's ViewBox signals only; gestures call back into the WaveformView)
+    """
 
     def __init__(self, view: WaveformView) -> None:
         super().__init__(enableMenu=False)
@@ -150,14 +154,20 @@ class WaveformView(QWidget):
         self.detail.setMenuEnabled(False)
         self.detail.getAxis("left").setWidth(AXIS_WIDTH)
         self.detail.getAxis("top").setHeight(24)
-        self._glw.addItem(self.detail, row=0, col=0)
+        self.overview = OverviewStrip(self)
+        self.overview.window_dragged.connect(lambda a, b: self.set_view_range(a, b))
+        self.overview.centre_requested.connect(self.centre_on)
+        self._glw.addItem(self.overview.plot, row=0, col=0)
+        self._glw.addItem(self.detail, row=1, col=0)
         self._spec_vb = TimeViewBox(self)
         self.spectrogram = SpectrogramPlot(self._pool, self._spec_vb, self)
         self.spectrogram.plot.getAxis("left").setWidth(AXIS_WIDTH)
         self.spectrogram.plot.setXLink(self.detail)
-        self._glw.addItem(self.spectrogram.plot, row=1, col=0)
-        self._glw.ci.layout.setRowStretchFactor(0, 3)
-        self._glw.ci.layout.setRowStretchFactor(1, 2)
+        self.spectrogram.failed.connect(self.show_message)
+        self._glw.addItem(self.spectrogram.plot, row=2, col=0)
+        self._glw.ci.layout.setRowStretchFactor(0, 0)
+        self._glw.ci.layout.setRowStretchFactor(1, 3)
+        self._glw.ci.layout.setRowStretchFactor(2, 2)
         for vb in (self._detail_vb, self._spec_vb):
             vb.disableAutoRange()
 
@@ -181,9 +191,6 @@ class WaveformView(QWidget):
             self._regions.append(region)
         self._regions[0].sigRegionChanged.connect(self._region_edited)
 
-        self.overview = OverviewStrip()
-        self.overview.window_dragged.connect(lambda a, b: self.set_view_range(a, b))
-        self.overview.centre_requested.connect(self.centre_on)
         self.overview.hide()
 
         self._message = QLabel(self)
@@ -199,7 +206,6 @@ class WaveformView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.overview)
         layout.addWidget(self._glw, 1)
 
         self._detail_vb.sigXRangeChanged.connect(self._range_changed)
@@ -208,10 +214,6 @@ class WaveformView(QWidget):
         self._resize_timer.setInterval(30)
         self._resize_timer.timeout.connect(self.refresh)
         self._detail_vb.sigResized.connect(self._resize_timer.start)
-        self._overview_timer = QTimer(self)
-        self._overview_timer.setSingleShot(True)
-        self._overview_timer.setInterval(0)
-        self._overview_timer.timeout.connect(self._sync_overview)
         self._set_lane_axis()
         self._detail_vb.setRange(xRange=(0, 1), yRange=(-1.05, 1.05), padding=0)
 
@@ -393,10 +395,12 @@ class WaveformView(QWidget):
             return
         self.spectrogram.visible = visible
         if visible:
-            self._glw.addItem(plot, row=1, col=0)
-            self._glw.ci.layout.setRowStretchFactor(1, 2)
+            self._glw.addItem(plot, row=2, col=0)
+            self._glw.ci.layout.setRowStretchFactor(2, 2)
+            plot.setXLink(self.detail)
             self.refresh()
         else:
+            plot.setXLink(None)  # a hidden plot need not follow every zoom
             self._glw.removeItem(plot)
 
     def set_spectrogram_params(self, window: int | None = None,
@@ -438,13 +442,14 @@ class WaveformView(QWidget):
 
     def _set_lane_axis(self) -> None:
         lanes = self._lanes() or [(0, None, 0.0)]
-        ticks = []
-        for _lane, _ch, off in lanes:
-            ticks += [(off + 1.0, "1.0"), (off + 0.5, "0.5"), (off, "0"), (off - 0.5, "-0.5"),
-                      (off - 1.0, "-1.0")]
-        self.detail.getAxis("left").setTicks([[(v, s) for v, s in ticks if s in ("1.0", "0",
-                                                                                "-1.0")],
-                                              [(v, "") for v, s in ticks if "5" in s]])
+        if len(lanes) == 1:
+            major = [(1.0, "1.0"), (0.0, "0"), (-1.0, "-1.0")]
+            minor = [(0.5, ""), (-0.5, "")]
+        else:  # one lane per channel: name the lanes, keep their +-1 marks unlabelled
+            names = ("L", "R") if len(lanes) == 2 else tuple(f"ch{c + 1}" for c in range(99))
+            major = [(off, names[i]) for i, (_lane, _ch, off) in enumerate(lanes)]
+            minor = [(off + d, "") for _lane, _ch, off in lanes for d in (1.0, -1.0)]
+        self.detail.getAxis("left").setTicks([major, minor])
         bottom = lanes[-1][2] - 1.08
         self._detail_vb.setLimits(yMin=bottom, yMax=1.08)
         self._detail_vb.setYRange(bottom, 1.08, padding=0)
@@ -452,13 +457,8 @@ class WaveformView(QWidget):
     def _range_changed(self, _vb: Any, rng: tuple[float, float]) -> None:
         a, b = float(rng[0]), float(rng[1])
         self.refresh()
-        # moved after the detail plot has painted: updating both views in the same pass
-        # makes Qt paint the detail plot twice
-        self._overview_timer.start()
+        self.overview.set_window(a, b)
         self.view_range_changed.emit(a, b)
-
-    def _sync_overview(self) -> None:
-        self.overview.set_window(*self.view_range())
 
     def pixel_width(self) -> int:
         return max(16, int(self._detail_vb.width()))
