@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -94,7 +94,11 @@ class Application(QObject):
         self.editor: QWidget | None = None
         self.window.audio_file_activated.connect(self._open_in_editor)
         self.labelling = LabellingPanel()
-        self.window.add_panel(self.labelling, "Labels", "right", "labelsDock")
+        labels_dock = self.window.add_panel(self.labelling, "Labels", "bottom", "labelsDock")
+        # beside the audio list, so the waveform keeps the full width of the window
+        self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, labels_dock,
+                                  Qt.Orientation.Horizontal)
+        self._labels_dock = labels_dock
         self.window.dataset_selected.connect(self.labelling.set_dataset)
         self.window.audio_file_activated.connect(self.labelling.show_audio)
 
@@ -103,10 +107,13 @@ class Application(QObject):
     def start(self, *, local: bool = False, restore_layout: bool = True) -> None:
         """Pick the connection: --local, then the environment, then the last one used."""
         self.window.set_theme_mode(self.theme.mode, self.theme.apply())
+        restored = False
         if restore_layout:
-            self.window.restore_layout()
+            restored = self.window.restore_layout()
         else:
             self.window.remember_layout = False
+        if not restored:  # after the window's own default sizes (queued on show)
+            QTimer.singleShot(50, self._default_bottom_split)
         env = self.manager.environment()
         last = self.settings.get("last_connection")
         if local:
@@ -120,6 +127,12 @@ class Application(QObject):
             self.open_saved(last)
         else:
             self.window.show_first_run()
+
+    def _default_bottom_split(self) -> None:
+        """Audio list and labels share the bottom area evenly on first run."""
+        half = max(200, self.window.audio_dock.width() + self._labels_dock.width()) // 2
+        self.window.resizeDocks([self.window.audio_dock, self._labels_dock], [half, half],
+                                Qt.Orientation.Horizontal)
 
     @Slot(str)
     def set_theme(self, mode: str) -> None:
@@ -370,13 +383,28 @@ class Screenshot(QObject):
             return
         # open the first ready file so the editor shows a waveform (bounded wait)
         self.window.audio_list.table.selectRow(ready)
-        opened.connect(lambda _info: QTimer.singleShot(800, self._grab))
+        opened.connect(lambda _info: self._open_labels())
         if failed is not None:
             failed.connect(lambda _msg: QTimer.singleShot(300, self._grab))
         QTimer.singleShot(EDITOR_WAIT_MS, self._grab)
         audio = model.file_at(ready)
         assert audio is not None
         self.window.audio_file_activated.emit(audio)
+
+    def _open_labels(self) -> None:
+        """Open the newest published set so the shot shows labelled regions (bounded wait)."""
+        labelling = self.app.labelling
+        sets = labelling.sets_panel.sets if labelling.sets_panel is not None else []
+        published = [s for s in sets if s.status == "published"]
+        if not published:
+            QTimer.singleShot(800, self._grab)
+            return
+        labelling.open_set(max(published, key=lambda s: s.version))
+        if labelling.session is None:
+            QTimer.singleShot(800, self._grab)
+            return
+        labelling.session.loaded.connect(lambda: QTimer.singleShot(800, self._grab))
+        labelling.session.load_failed.connect(lambda _msg: QTimer.singleShot(300, self._grab))
 
     def _grab(self) -> None:
         if self._finished:

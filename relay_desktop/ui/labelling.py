@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from relay_desktop.api.models import AnnotationSet, AudioFile, Dataset
 from relay_desktop.core.journal import Journal
@@ -55,11 +55,16 @@ class LabellingPanel(QWidget):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
+        # a small window scrolls the panel instead of growing to fit it
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.placeholder)
-        layout.addWidget(self.splitter, 1)
-        self.splitter.hide()
+        layout.addWidget(self.scroll, 1)
+        self.scroll.hide()
 
     # -- connection ----------------------------------------------------------------------
 
@@ -71,7 +76,7 @@ class LabellingPanel(QWidget):
         self.context = context
         if context is None:
             self.placeholder.show()
-            self.splitter.hide()
+            self.scroll.hide()
             return
         self.sync = SyncService(context.worker, Journal(context.paths.journal),
                                 base_url=journal_scope(context.connection), parent=self)
@@ -83,7 +88,7 @@ class LabellingPanel(QWidget):
         self.splitter.addWidget(self.sets_panel)
         self._show_hint(NO_SET)
         self.placeholder.hide()
-        self.splitter.show()
+        self.scroll.show()
         if self.dataset is not None:
             self.sets_panel.set_dataset(self.dataset.id)
 
@@ -121,6 +126,8 @@ class LabellingPanel(QWidget):
         self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
+        total = max(self.splitter.height(), 400)
+        self.splitter.setSizes([total // 4, total - total // 4])  # the open set gets the room
 
     # -- what the rest of the window tells us ------------------------------------------------
 

@@ -115,6 +115,8 @@ class AudioEditor(QWidget):
         row = QHBoxLayout(status)
         row.setContentsMargins(4, 1, 4, 1)
         row.addWidget(self.properties, 1)
+        # "No audio output" lives on the status line, where it never crowds the transport
+        row.addWidget(self.transport.output_label)
         row.addWidget(self.progress)
         row.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)

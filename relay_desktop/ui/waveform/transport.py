@@ -165,7 +165,7 @@ class TransportBar(QWidget):
         layout.setSpacing(4)
         left: list[QWidget] = [self.play_button, self.stop_button, self.selection_button,
                                self.loop_button, self.follow_button, self.rate_box, _separator(),
-                               self.time_label, self.output_label]
+                               self.time_label]
         for w in left:
             layout.addWidget(w)
         layout.addStretch(1)
@@ -250,3 +250,23 @@ class TransportBar(QWidget):
         metrics = self.time_label.fontMetrics()
         self.time_label.setMinimumWidth(metrics.horizontalAdvance("0:00:00.000 / 0:00:00.000")
                                         + 20)
+        self._fit_to_width()
+
+    def resizeEvent(self, ev: object) -> None:
+        super().resizeEvent(ev)  # type: ignore[arg-type]
+        self._fit_to_width()
+
+    def _fit_to_width(self) -> None:
+        """Hide the least needed controls (all have keys) rather than overlap when narrow."""
+        layout = self.layout()
+        if layout is None:
+            return
+        optional = [self.channel_box, self.zoom_sel_button, self.zoom_fit_button,
+                    self.zoom_out_button, self.zoom_in_button]
+        for w in optional:
+            w.setVisible(True)
+        for w in optional:
+            layout.invalidate()
+            if layout.minimumSize().width() <= self.width():
+                break
+            w.setVisible(False)
