@@ -56,15 +56,15 @@ class LabellingPanel(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         # a small window scrolls the panel instead of growing to fit it
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(self.splitter)
+        self.scroller = QScrollArea()
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setWidget(self.splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.placeholder)
-        layout.addWidget(self.scroll, 1)
-        self.scroll.hide()
+        layout.addWidget(self.scroller, 1)
+        self.scroller.hide()
 
     # -- connection ----------------------------------------------------------------------
 
@@ -76,7 +76,7 @@ class LabellingPanel(QWidget):
         self.context = context
         if context is None:
             self.placeholder.show()
-            self.scroll.hide()
+            self.scroller.hide()
             return
         self.sync = SyncService(context.worker, Journal(context.paths.journal),
                                 base_url=journal_scope(context.connection), parent=self)
@@ -88,7 +88,7 @@ class LabellingPanel(QWidget):
         self.splitter.addWidget(self.sets_panel)
         self._show_hint(NO_SET)
         self.placeholder.hide()
-        self.scroll.show()
+        self.scroller.show()
         if self.dataset is not None:
             self.sets_panel.set_dataset(self.dataset.id)
 
