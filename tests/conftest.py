@@ -25,6 +25,9 @@ os.environ.pop("RELAY_BASE_URL", None)
 
 import pytest  # noqa: E402
 
+from relay_desktop.services.qt_compat import pin_bool_singletons  # noqa: E402
+
+pin_bool_singletons()  # PySide6 6.12 leaks references to True on every emit (see qt_compat)
 from tests.support.live_server import LiveServer  # noqa: E402
 
 
