@@ -3,47 +3,43 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from relay_server.auth import current_tenant_id, get_session
 from relay_server.db.models import AnnotationSet, AudioFile, Dataset
 from relay_server.errors import not_found
 
+T = TypeVar("T")
+
+
+def _one_or_404(session: Session, statement: Select[T], what: str) -> T:
+    row = session.scalar(statement)
+    if row is None:
+        raise not_found(what)
+    return row
+
 
 def dataset_or_404(session: Session, tenant_id: uuid.UUID, dataset_id: uuid.UUID) -> Dataset:
-    row = session.scalar(
-        select(Dataset).where(Dataset.id == dataset_id, Dataset.tenant_id == tenant_id)
-    )
-    if row is None:
-        raise not_found("Dataset")
-    return row
+    return _one_or_404(session, select(Dataset).where(
+        Dataset.id == dataset_id, Dataset.tenant_id == tenant_id), "Dataset")
 
 
 def audio_or_404(session: Session, tenant_id: uuid.UUID, dataset_id: uuid.UUID,
                  audio_id: uuid.UUID) -> AudioFile:
-    row = session.scalar(
-        select(AudioFile).where(AudioFile.id == audio_id, AudioFile.dataset_id == dataset_id,
-                                AudioFile.tenant_id == tenant_id)
-    )
-    if row is None:
-        raise not_found("Audio file")
-    return row
+    return _one_or_404(session, select(AudioFile).where(
+        AudioFile.id == audio_id, AudioFile.dataset_id == dataset_id,
+        AudioFile.tenant_id == tenant_id), "Audio file")
 
 
 def annotation_set_or_404(session: Session, tenant_id: uuid.UUID, dataset_id: uuid.UUID,
                           set_id: uuid.UUID) -> AnnotationSet:
-    row = session.scalar(
-        select(AnnotationSet).where(AnnotationSet.id == set_id,
-                                    AnnotationSet.dataset_id == dataset_id,
-                                    AnnotationSet.tenant_id == tenant_id)
-    )
-    if row is None:
-        raise not_found("Annotation set")
-    return row
+    return _one_or_404(session, select(AnnotationSet).where(
+        AnnotationSet.id == set_id, AnnotationSet.dataset_id == dataset_id,
+        AnnotationSet.tenant_id == tenant_id), "Annotation set")
 
 
 def lock_dataset(session: Session, tenant_id: uuid.UUID, dataset_id: uuid.UUID,

@@ -36,6 +36,14 @@ class Command:
         return None
 
 
+def describe_regions(verb: str, regions: tuple[Region, ...]) -> str:
+    """The undo-history text of adding or deleting ``regions``."""
+    if len(regions) == 1:
+        r = regions[0]
+        return f"{verb} {r.artifact_type} {fmt_ms(r.start_ms)} to {fmt_ms(r.end_ms)}"
+    return f"{verb} {len(regions)} regions"
+
+
 @dataclass(frozen=True)
 class AddRegions(Command):
     regions: tuple[Region, ...]
@@ -43,12 +51,7 @@ class AddRegions(Command):
 
     @property
     def text(self) -> str:  # type: ignore[override]
-        if self.label:
-            return self.label
-        if len(self.regions) == 1:
-            r = self.regions[0]
-            return f"Add {r.artifact_type} {fmt_ms(r.start_ms)} to {fmt_ms(r.end_ms)}"
-        return f"Add {len(self.regions)} regions"
+        return self.label or describe_regions("Add", self.regions)
 
     def apply(self, doc: AnnotationDocument) -> list[DocumentChange]:
         return [doc.insert(self.regions)]
@@ -64,12 +67,7 @@ class DeleteRegions(Command):
 
     @property
     def text(self) -> str:  # type: ignore[override]
-        if self.label:
-            return self.label
-        if len(self.regions) == 1:
-            r = self.regions[0]
-            return f"Delete {r.artifact_type} {fmt_ms(r.start_ms)} to {fmt_ms(r.end_ms)}"
-        return f"Delete {len(self.regions)} regions"
+        return self.label or describe_regions("Delete", self.regions)
 
     def apply(self, doc: AnnotationDocument) -> list[DocumentChange]:
         return [doc.remove(r.local_id for r in self.regions)]
