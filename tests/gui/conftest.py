@@ -99,17 +99,6 @@ def bulk_audio() -> Callable[..., None]:
     return insert
 
 
-#: Qt messages that say nothing about our code (the offscreen platform's limits)
-PLATFORM_NOISE = (r"This plugin does not support propagateSizeHints\(\)",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Ignore the offscreen platform's own warnings in GUI tests (others still fail a test)."""
-    for item in items:
-        if "tests/gui/" in str(item.fspath).replace("\\", "/"):
-            item.add_marker(pytest.mark.qt_log_ignore(*PLATFORM_NOISE))
-
-
 @pytest.fixture(autouse=True)
 def _restore_application_look(qapp: Any) -> Iterator[None]:
     """A test that applies a theme must not restyle the tests that follow it."""
