@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -53,9 +54,14 @@ def tenant_for_key(session: Session, key: str) -> Tenant | None:
 
 def tenant_id_for_key(factory: sessionmaker[Session], key: str) -> uuid.UUID | None:
     """The tenant id of an active key, or None (one indexed query)."""
+    return tenant_id_for_hash(factory, hash_key(key))
+
+
+def tenant_id_for_hash(factory: sessionmaker[Session], key_hash: str) -> uuid.UUID | None:
+    """The tenant id of the active key with this SHA-256 hash, or None."""
     with factory() as session:
         return session.scalar(
-            select(ApiKey.tenant_id).where(ApiKey.key_hash == hash_key(key),
+            select(ApiKey.tenant_id).where(ApiKey.key_hash == key_hash,
                                            ApiKey.revoked_at.is_(None))
         )
 
@@ -64,12 +70,50 @@ MISSING_KEY = "Missing API key (X-API-Key header)"
 INVALID_KEY = "Invalid API key"
 
 
-class ApiKeyMiddleware:
-    """ASGI middleware: authenticate every request whose path starts with ``prefix``."""
+class TenantKeyCache:
+    """Recently verified keys (by hash) -> tenant id, each trusted for ``ttl_s`` seconds.
 
-    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
+    Only keys the database accepted are remembered, so a newly created key
+    works at once and an unknown key is always looked up again; a key revoked
+    in the database stops working within ``ttl_s``. Bounded to ``max_entries``.
+    """
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 1024) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[uuid.UUID, float]] = {}
+
+    def get(self, key_hash: str) -> uuid.UUID | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        if entry[1] <= time.monotonic():
+            self._entries.pop(key_hash, None)
+            return None
+        return entry[0]
+
+    def put(self, key_hash: str, tenant_id: uuid.UUID) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (tenant_id, time.monotonic() + self.ttl_s)
+
+    def clear(self) -> None:
+        """Forget every key (e.g. after revoking one in this process)."""
+        self._entries.clear()
+
+
+class ApiKeyMiddleware:
+    """ASGI middleware: authenticate every request whose path starts with ``prefix``.
+
+    A key's tenant is looked up in the database (off the event loop) and then
+    remembered for a few seconds in a :class:`TenantKeyCache`, so a client
+    making many calls pays for one query, not one per request.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/", cache_ttl_s: float = 5.0) -> None:
         self.app = app
         self.prefix = prefix
+        self.cache = TenantKeyCache(cache_ttl_s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefix):
@@ -78,8 +122,13 @@ class ApiKeyMiddleware:
         key = Headers(scope=scope).get("x-api-key")
         tenant_id = None
         if key:
-            factory = scope["app"].state.session_factory
-            tenant_id = await run_in_threadpool(tenant_id_for_key, factory, key)
+            key_hash = hash_key(key)
+            tenant_id = self.cache.get(key_hash)
+            if tenant_id is None:
+                factory = scope["app"].state.session_factory
+                tenant_id = await run_in_threadpool(tenant_id_for_hash, factory, key_hash)
+                if tenant_id is not None:
+                    self.cache.put(key_hash, tenant_id)
         if tenant_id is None:
             response = JSONResponse({"detail": INVALID_KEY if key else MISSING_KEY},
                                     status_code=status.HTTP_401_UNAUTHORIZED)

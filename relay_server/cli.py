@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import socket
 import sys
@@ -14,6 +15,34 @@ from relay_server.config import ServerSettings
 
 def _settings(args: argparse.Namespace) -> ServerSettings:
     return ServerSettings.from_env(args.data_dir)
+
+
+def http_protocol() -> type[asyncio.Protocol] | str:
+    """uvicorn's httptools protocol, minus two copies of every request-body piece.
+
+    uvicorn appends each body piece the parser hands over to a ``bytearray``
+    and copies it out again as ``bytes`` for the app's ``receive()``. When
+    the app has already taken everything before (the usual case for a
+    streamed upload), the piece can be handed on as it is: ``b"" + piece``
+    and ``bytes(piece)`` are the piece itself. Falls back to uvicorn's own
+    choice when httptools is missing.
+    """
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return "auto"
+
+    class BodyPassingProtocol(HttpToolsProtocol):
+        def on_body(self, body: bytes) -> None:
+            cycle = getattr(self, "cycle", None)
+            pending = getattr(cycle, "body", None)
+            if pending is not None and not pending:
+                cycle.body = b""  # type: ignore[union-attr]
+            elif isinstance(pending, bytes):  # a second piece before receive(): append
+                cycle.body = bytearray(pending)  # type: ignore[union-attr]
+            super().on_body(body)
+
+    return BodyPassingProtocol
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -40,7 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Relay Local listening on http://{host}:{port}", flush=True)
     config = uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log,
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, http=http_protocol())
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     return 0

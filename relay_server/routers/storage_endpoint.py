@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
+from starlette.types import Receive
 
 from relay_server.storage.errors import StorageError, bad_request
 from relay_server.storage.local import LocalStorage
@@ -58,18 +59,48 @@ def _content_length(request: Request) -> int | None:
     return length
 
 
-async def _drain(stream: AsyncIterator[bytes], remaining: int | None) -> bool:
+class RequestBody:
+    """The request body straight from the ASGI ``receive`` channel, chunk by chunk.
+
+    Hands on each chunk the server received as it is (no re-buffering), and
+    remembers whether the body has ended, so a refused upload can be drained.
+    """
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.complete = False
+        self.received = 0
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while not self.complete:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            self.complete = not message.get("more_body", False)
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                self.received += len(chunk)
+                return chunk
+        raise StopAsyncIteration
+
+
+async def _drain(body: RequestBody, remaining: int | None) -> bool:
     """Read and drop the rest of a refused body, so the client gets to read the error.
 
     Gives up (and the connection is closed) when more than DRAIN_LIMIT bytes
     are left or the client stalls; True when the whole body was read.
     """
+    if body.complete:
+        return True
     if remaining is not None and remaining > DRAIN_LIMIT:
         return False
     seen = 0
     with anyio.move_on_after(DRAIN_TIMEOUT_S):
         try:
-            async for chunk in stream:
+            async for chunk in body:
                 seen += len(chunk)
                 if seen > DRAIN_LIMIT:
                     return False
@@ -81,25 +112,29 @@ async def _drain(stream: AsyncIterator[bytes], remaining: int | None) -> bool:
 
 @router.post("/storage/{bucket}")
 async def post_object(bucket: str, request: Request) -> Response:
-    """Store one object from a presigned POST form."""
-    stream = request.stream()
+    """Store one object from a presigned POST form.
+
+    The body is parsed as it arrives and the file's bytes are copied into the
+    page cache on the event loop (a memory copy in 1 MiB ``writev`` batches,
+    which hands each megabyte to writeback at once); the fsync of the file
+    and its folder, which waits for the disk, runs on a worker thread.
+    """
+    body = RequestBody(request.receive)
     receiver: PostObjectReceiver | None = None
     length: int | None = None
-    received = 0
     try:
         storage = _local_storage(request, bucket)
         length = _content_length(request)
         receiver = PostObjectReceiver(storage, bucket,
                                       form_boundary(request.headers.get("content-type")),
                                       length)
-        async for chunk in stream:
-            received += len(chunk)
+        async for chunk in body:
             receiver.feed(chunk)
         key = await run_in_threadpool(receiver.finish)  # fsync + rename off the event loop
     except StorageError as err:
         if receiver is not None:
             receiver.abort()
-        complete = await _drain(stream, None if length is None else length - received)
+        complete = await _drain(body, None if length is None else length - body.received)
         return xml_error(err, close=not complete)
     except ClientDisconnect:
         if receiver is not None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,7 +23,7 @@ from relay_server.storage import policy
 from relay_server.storage.base import PresignedPost
 from relay_server.storage.errors import ObjectNotFound
 from relay_server.storage.keys import check_key
-from relay_server.storage.writeback import WRITEBACK_CHUNK, start_writeback
+from relay_server.storage.writer import FileWriter
 
 PARTIAL_SUFFIX = ".part"
 BUCKET = "relay-local"
@@ -45,97 +43,32 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-class _FileWriter:
-    """Writes buffers to a file descriptor, starting writeback every megabyte."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.size = 0
-        self._synced = 0
-
-    def write(self, data: bytes | memoryview) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-        self.size += len(data)
-        if self.size - self._synced >= WRITEBACK_CHUNK:
-            start_writeback(self.fd, self._synced, self.size - self._synced)
-            self._synced = self.size
-
-
-class _BackgroundWriter:
-    """A thread that drains a bounded queue of buffers into a _FileWriter.
-
-    The storage endpoint receives and parses on the event loop while this
-    thread does the disk writes, so network and disk work overlap.
-    """
-
-    _DONE = object()
-
-    def __init__(self, target: _FileWriter, depth: int = 64) -> None:
-        self.target = target
-        self.error: BaseException | None = None
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
-        self._thread = threading.Thread(target=self._run, name="relay-upload-writer",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is self._DONE:
-                return
-            if self.error is None:
-                try:
-                    self.target.write(item)  # type: ignore[arg-type]
-                except BaseException as exc:  # reported by put() or close()
-                    self.error = exc
-
-    def put(self, data: bytes | memoryview) -> None:
-        if self.error is not None:
-            raise self.error
-        self._queue.put(data)
-
-    def close(self) -> None:
-        """Wait until everything queued is written; re-raise a write error."""
-        self._queue.put(self._DONE)
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-
 class PartialObject:
     """An object being written: bytes go to a hidden temp file until :meth:`commit`.
 
-    Writes go straight to the file descriptor (no second buffer), on a
-    helper thread when ``threaded``; each megabyte is handed to the kernel's
-    writeback at once, so the fsync in :meth:`commit` is short.
+    Buffers are written in batches of a megabyte with one ``writev`` each
+    (a copy into the page cache, which does not wait for the disk), and each
+    megabyte is handed to the kernel's writeback at once, so the fsync in
+    :meth:`commit`, the only step that waits for the disk, is short.
     """
 
-    def __init__(self, final_path: Path, threaded: bool = False) -> None:
+    def __init__(self, final_path: Path) -> None:
         self.final_path = final_path
         final_path.parent.mkdir(parents=True, exist_ok=True)
         self.temp_path = final_path.with_name(
             f".{final_path.name}.{uuid.uuid4().hex[:12]}{PARTIAL_SUFFIX}")
         self._fd: int | None = os.open(self.temp_path,
                                        os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        self._writer = _FileWriter(self._fd)
-        self._background = _BackgroundWriter(self._writer) if threaded else None
-        self.size = 0
+        self._writer = FileWriter(self._fd)
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self._writer.size
 
     def write(self, data: bytes | memoryview) -> None:
-        """Append ``data`` (which must not change afterwards when threaded)."""
-        if self._background is not None:
-            self._background.put(data)
-        else:
-            self._writer.write(data)
-        self.size += len(data)
-
-    def _drain(self) -> None:
-        if self._background is not None:
-            background, self._background = self._background, None
-            background.close()
+        """Append ``data`` (kept by reference until written: it must not change)."""
+        self._writer.write(data)
 
     def commit(self) -> None:
         """Make the bytes durable (fsync), then rename the temp file over the final path.
@@ -143,7 +76,7 @@ class PartialObject:
         Like S3, a successful upload is on disk before it is acknowledged.
         """
         assert self._fd is not None
-        self._drain()
+        self._writer.flush()
         os.fsync(self._fd)
         os.close(self._fd)
         self._fd = None
@@ -152,8 +85,6 @@ class PartialObject:
 
     def abort(self) -> None:
         """Drop the temp file (safe to call more than once, or after commit)."""
-        with contextlib.suppress(OSError):
-            self._drain()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -231,9 +162,9 @@ class LocalStorage:
                     yield key
 
     # -- writing ----------------------------------------------------------------------------
-    def begin_upload(self, key: str, threaded: bool = False) -> PartialObject:
+    def begin_upload(self, key: str) -> PartialObject:
         """Start writing ``key``; nothing is visible until the PartialObject commits."""
-        return PartialObject(self.path(key), threaded)
+        return PartialObject(self.path(key))
 
     def put_file(self, key: str, source: Path, content_type: str | None = None) -> None:
         partial = self.begin_upload(key)

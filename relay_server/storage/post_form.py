@@ -167,7 +167,7 @@ class PostObjectReceiver:
             raise bad_request("InvalidArgument", "The object key is not valid.") from exc
         self.key = key
         self._in_file = True
-        self._partial = self.storage.begin_upload(key, threaded=True)
+        self._partial = self.storage.begin_upload(key)
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
