@@ -82,6 +82,8 @@ class OverviewStrip(QObject):
         plot.getAxis("left").setWidth(52)
         plot.getAxis("left").setStyle(showValues=False)
         plot.getAxis("left").setPen(pg.mkPen(None))
+        # it only reserves the detail plot's axis width: no need to call its paint()
+        plot.getAxis("left").setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         plot.hideButtons()
         plot.setMenuEnabled(False)
         plot.layout.setContentsMargins(0, 2, 0, 4)

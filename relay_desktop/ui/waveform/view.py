@@ -37,7 +37,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsView, QLabel, QVBoxLayout, QWidget
 
 from relay_desktop.core.audio.decode import AudioDecodeError, AudioInfo
 from relay_desktop.core.audio.decode import zero_crossing_near as _zero_crossing
@@ -143,6 +143,12 @@ class WaveformView(QWidget):
 
         self._glw = pg.GraphicsLayoutWidget()
         self._glw.setBackground(BACKGROUND)
+        # a zoom repaints the whole detail plot anyway; one rectangle is cheaper to clip
+        # every draw to than pyqtgraph's minimal region (detail, axis, overview box...)
+        self._glw.setViewportUpdateMode(
+            QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
+        # the background is one colour: filling it beats copying pyqtgraph's cached pixmap
+        self._glw.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
         self._glw.ci.setSpacing(0)
         self._glw.ci.layout.setContentsMargins(0, 0, 6, 0)
         self._detail_vb = TimeViewBox(self)
@@ -154,6 +160,9 @@ class WaveformView(QWidget):
         self.detail.setMenuEnabled(False)
         self.detail.getAxis("left").setWidth(AXIS_WIDTH)
         self.detail.getAxis("top").setHeight(24)
+        # hidden, but still linked to the range: without this it re-lays out its (unused)
+        # label as HTML on every zoom or pan
+        self.detail.getAxis("bottom").enableAutoSIPrefix(False)
         self.overview = OverviewStrip(self)
         self.overview.window_dragged.connect(lambda a, b: self.set_view_range(a, b))
         self.overview.centre_requested.connect(self.centre_on)
@@ -173,12 +182,15 @@ class WaveformView(QWidget):
 
         self._wave = WaveItem(WAVE_COLORS[0])
         self.detail.addItem(self._wave, ignoreBounds=True)  # we manage ranges: no autorange work
+        # the playhead and selection items join their plots when first shown: hidden,
+        # pyqtgraph would still run their range/transform handlers on every zoom
+        self._pending_items: list[tuple[pg.GraphicsObject, pg.PlotItem]] = []
         self._playheads: list[pg.InfiniteLine] = []
         for plot in (self.detail, self.spectrogram.plot):
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ffca28", width=1.5))
             line.setZValue(50)
             line.hide()
-            plot.addItem(line, ignoreBounds=True)
+            self._pending_items.append((line, plot))
             self._playheads.append(line)
         self._regions: list[pg.LinearRegionItem] = []
         for plot in (self.detail, self.spectrogram.plot):
@@ -187,7 +199,7 @@ class WaveformView(QWidget):
                                          pen=pg.mkPen(150, 190, 255, 160))
             region.setZValue(40)
             region.hide()
-            plot.addItem(region, ignoreBounds=True)
+            self._pending_items.append((region, plot))
             self._regions.append(region)
         self._regions[0].sigRegionChanged.connect(self._region_edited)
 
@@ -344,6 +356,8 @@ class WaveformView(QWidget):
 
     def set_playhead(self, t_s: float | None) -> None:
         """Draw the playhead at ``t_s`` seconds (None hides it)."""
+        if t_s is not None:
+            self._attach(*self._playheads)
         for line in (*self._playheads, self.overview.playhead):
             if t_s is None:
                 line.hide()
@@ -361,6 +375,7 @@ class WaveformView(QWidget):
         if b - a <= 0:
             self.clear_selection()
             return
+        self._attach(*self._regions)
         for region in self._regions:
             region.blockSignals(True)
             region.setRegion((a, b))
@@ -372,6 +387,13 @@ class WaveformView(QWidget):
 
     def selection(self) -> tuple[float, float] | None:
         return self._selection
+
+    def _attach(self, *items: pg.GraphicsObject) -> None:
+        """Add those of ``items`` not yet in their plot (see ``_pending_items``)."""
+        for pending in [p for p in self._pending_items if p[0] in items]:
+            self._pending_items.remove(pending)
+            item, plot = pending
+            plot.addItem(item, ignoreBounds=True)
 
     def clear_selection(self) -> None:
         for region in self._regions:
