@@ -18,7 +18,7 @@ import requests
 
 from benchmarks import result
 from relay_desktop.api import RelayClient
-from tests.support.fault_server import FaultServer, Reply
+from tests.support.fault_server import FaultServer
 
 MB = 1024 * 1024
 
@@ -59,10 +59,7 @@ def run(quick: bool) -> dict[str, Any]:
         with open(small, "wb") as fh:
             fh.truncate(baseline_size)
         sink = storage.sink("/bucket")
-        api.script("POST", "/api/v1/datasets/d/audio/upload-url", Reply(200, json={
-            "upload_url": sink, "fields": {"key": "k", "policy": "p"}, "audio_id": "a"}))
-        api.script("POST", "/api/v1/datasets/d/audio/confirm",
-                   Reply(200, json={"audio_id": "a", "status": "pending"}))
+        api.script_dataset_upload(sink)
         with RelayClient(api.url, "bench-key-0000") as client:
             start = time.perf_counter()
             growth = _peak_growth(lambda: client.audio.upload("d", big))

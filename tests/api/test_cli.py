@@ -63,10 +63,7 @@ def test_upload_files_and_folders(relay_server: LiveServer, tmp_path: Path) -> N
 def test_upload_reports_failures_with_nonzero_exit(fault: FaultServer, other_host: FaultServer,
                                                    tmp_path: Path) -> None:
     fault.script("GET", "/api/v1/datasets/d", Reply(200, json={"id": "d", "name": "n"}))
-    fault.script("POST", "/api/v1/datasets/d/audio/upload-url", Reply(200, json={
-        "upload_url": other_host.url + "/bucket", "fields": {"key": "k"}, "audio_id": "a"}))
-    fault.script("POST", "/api/v1/datasets/d/audio/confirm",
-                 Reply(200, json={"audio_id": "a", "status": "pending"}))
+    fault.script_dataset_upload(other_host.url + "/bucket", {"key": "k"})
     other_host.script("POST", "/bucket", [Reply(204), Reply.s3_error(
         403, "AccessDenied", "Invalid according to Policy: Policy Condition failed")])
     write_wav(tmp_path / "1.wav")

@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from relay_desktop.api import RelayClient
-from tests.support.fault_server import FaultServer, Reply
+from tests.support.fault_server import FaultServer
 
 GB = 1024 ** 3
 
@@ -21,10 +21,7 @@ def test_1gb_upload_memory_stays_flat(fault: FaultServer, other_host: FaultServe
     with open(big, "wb") as fh:
         fh.truncate(GB)
     sink = other_host.sink("/bucket")
-    fault.script("POST", "/api/v1/datasets/d/audio/upload-url", Reply(200, json={
-        "upload_url": sink, "fields": {"key": "k", "policy": "p"}, "audio_id": "a"}))
-    fault.script("POST", "/api/v1/datasets/d/audio/confirm",
-                 Reply(200, json={"audio_id": "a", "status": "pending"}))
+    fault.script_dataset_upload(sink)
     proc = psutil.Process()
     peak = 0
 

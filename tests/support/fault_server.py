@@ -256,6 +256,17 @@ class FaultServer:
         with self._lock:
             self._scripts[(method.upper(), path)] = deque(replies)
 
+    def script_dataset_upload(self, upload_url: str, fields: dict[str, str] | None = None,
+                              audio_id: str = "a", dataset_id: str = "d") -> None:
+        """Act as the API half of a dataset-audio upload: upload-url then confirm.
+
+        The storage POST goes to ``upload_url`` (another server: a sink, a recorder)."""
+        self.script("POST", f"/api/v1/datasets/{dataset_id}/audio/upload-url", Reply(200, json={
+            "upload_url": upload_url, "fields": fields or {"key": "k", "policy": "p"},
+            "audio_id": audio_id}))
+        self.script("POST", f"/api/v1/datasets/{dataset_id}/audio/confirm",
+                    Reply(200, json={"audio_id": audio_id, "status": "pending"}))
+
     def proxy(self, method: str, path: str, upstream: str, *, drop: bool = False) -> None:
         """Forward ``method path`` to ``upstream``; with ``drop`` the reply never comes back."""
         self.script(method, path, Reply(proxy=upstream, drop="after_read" if drop else None))
