@@ -9,6 +9,9 @@ same run. The runner prints one JSON line per benchmark with at least
 from __future__ import annotations
 
 import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 REQUIRED_KEYS = ("name", "value", "baseline", "ratio", "unit", "target", "met")
@@ -31,3 +34,22 @@ def emit(data: dict[str, Any]) -> None:
     if missing:
         raise ValueError(f"benchmark result lacks {missing}")
     print(json.dumps(data), flush=True)
+
+
+def qt_app() -> Any:
+    """The QApplication the Qt benchmarks share, on the offscreen platform.
+
+    Call it before importing any other Qt module. It also puts the repository
+    root on ``sys.path`` (benchmarks use ``tests.support``) and applies the
+    PySide6 work-around of ``relay_desktop.services.qt_compat``.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from PySide6.QtWidgets import QApplication
+
+    from relay_desktop.services.qt_compat import pin_bool_singletons
+
+    pin_bool_singletons()
+    return QApplication.instance() or QApplication([])

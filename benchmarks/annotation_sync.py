@@ -14,13 +14,13 @@ Target: scenario A in at most 2 requests and scenario B in at most 200.
 
 from __future__ import annotations
 
-import os
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from benchmarks import qt_app
 
 TYPES = [{"name": "click", "color": "#ff0000"}, {"name": "pause", "color": "#00ff00"}]
 
@@ -35,11 +35,7 @@ def _wait(app: Any, predicate: Any, timeout: float = 60.0) -> None:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    root = Path(__file__).resolve().parent.parent
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from PySide6.QtWidgets import QApplication
+    app = qt_app()
 
     import benchmarks
     from relay_desktop.api import RelayClient
@@ -53,7 +49,6 @@ def run(quick: bool) -> dict[str, Any]:
     scale = 5 if quick else 1
     n_new, n_moves, n_deletes = 600 // scale, 300 // scale, 100 // scale
     n_synced, nudges = 200 // scale, 5
-    app = QApplication.instance() or QApplication([])  # one app for every benchmark
     with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp, \
             LiveServer(Path(tmp) / "server") as server:
         client = RelayClient(server.base_url, server.api_key)

@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks import qt_app
+
 TARGET_MS = 50.0
 
 
@@ -158,22 +160,15 @@ def list_everything(app: Any, base_url: str, api_key: str, dataset_id: str, expe
 
 
 def run(quick: bool) -> dict[str, Any]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    root = Path(__file__).resolve().parent.parent
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from PySide6.QtWidgets import QApplication
+    app = qt_app()
 
     import benchmarks
     from relay_desktop.api import RelayClient
-    from relay_desktop.services.qt_compat import pin_bool_singletons
     from tests.support.fault_server import FaultServer, Reply
     from tests.support.live_server import LiveServer
 
     count = 2_000 if quick else 10_000
     delay = 0.05 if quick else 0.1
-    pin_bool_singletons()
-    app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp:
         os.environ.setdefault("RELAY_DESKTOP_HOME", str(Path(tmp) / "home"))
         with LiveServer(Path(tmp) / "server") as server:

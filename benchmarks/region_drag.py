@@ -13,13 +13,13 @@ annotation layer. Target: p99 frame time under 16 ms.
 
 from __future__ import annotations
 
-import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks import qt_app
 
 TARGET_MS = 16.0
 
@@ -40,10 +40,7 @@ def p99(values: list[float]) -> float:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    root = Path(__file__).resolve().parent.parent
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    app = qt_app()
     import pyqtgraph as pg
     from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QThreadPool
     from PySide6.QtGui import QMouseEvent
@@ -64,7 +61,6 @@ def run(quick: bool) -> dict[str, Any]:
     from relay_desktop.ui.waveform.view import WaveformView
 
     pg.setConfigOption("mouseRateLimit", -1)
-    app = QApplication.instance() or QApplication([])
     seconds = 600 if quick else 3600
     regions_n = 2000 * seconds // 3600           # the same density in quick mode
     steps = 120 if quick else 240

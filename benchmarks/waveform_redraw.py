@@ -19,17 +19,17 @@ pays: axes, view box, repaint) and each side's cost above that floor.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soundfile as sf
 
-from benchmarks import result
+from benchmarks import qt_app, result
 
 RATE = 4000
 WIDTH, HEIGHT = 1600, 400
@@ -92,17 +92,46 @@ def time_frames(set_range: Any, repaint: Any, app: Any,
     return times
 
 
+def plot_widget(app: Any, fill: Any = None) -> tuple[Any, Any]:
+    """A shown WIDTHxHEIGHT PlotWidget and its x-range setter.
+
+    ``fill(plot_item)`` adds the content after sizing and before showing, the
+    order pyqtgraph's own examples use (it matters to PlotDataItem's clipping).
+    """
+    import pyqtgraph as pg
+
+    widget = pg.PlotWidget()
+    widget.resize(WIDTH, HEIGHT)
+    if fill is not None:
+        fill(widget.getPlotItem())
+    widget.show()
+    vb = widget.getPlotItem().getViewBox()
+    vb.setYRange(-1, 1, padding=0)
+    app.processEvents()
+
+    def set_range(a: float, b: float) -> None:
+        vb.setXRange(a, b, padding=0)
+
+    return widget, set_range
+
+
+def add_downsampled(item: Any, x: Any, data: Any, plot: Any) -> None:
+    """The baseline: pyqtgraph's PlotDataItem with peak auto-downsampling and clipToView."""
+    plot.addItem(item)
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+    item.setData(x, data)
+
+
 def run(quick: bool) -> dict[str, Any]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = qt_app()
     import pyqtgraph as pg
     from PySide6.QtCore import QThreadPool
-    from PySide6.QtWidgets import QApplication
 
     from relay_desktop.core.audio.decode import probe
     from relay_desktop.core.audio.peaks import PeakCache
     from relay_desktop.ui.waveform.view import WaveformView
 
-    app = QApplication.instance() or QApplication([])
     seconds = 3600 if quick else 36_000
     path = make_wav(seconds)
     info = probe(path)
@@ -123,36 +152,16 @@ def run(quick: bool) -> dict[str, Any]:
         view.close()
 
         # the floor: the same frames on an empty PlotWidget (axes, view box, repaint)
-        empty = pg.PlotWidget()
-        empty.resize(WIDTH, HEIGHT)
-        empty.show()
-        evb = empty.getPlotItem().getViewBox()
-        evb.setYRange(-1, 1, padding=0)
-        app.processEvents()
-
-        def empty_range(a: float, b: float) -> None:
-            evb.setXRange(a, b, padding=0)
-
+        empty, empty_range = plot_widget(app)
         time_frames(empty_range, empty.repaint, app, seq[:2])
         floor = time_frames(empty_range, empty.repaint, app, seq)
         empty.close()
 
         data, _ = sf.read(str(path), dtype="float32")
         x = np.arange(len(data), dtype=np.float64) / RATE
-        widget = pg.PlotWidget()
-        widget.resize(WIDTH, HEIGHT)
         item = pg.PlotDataItem(pen=pg.mkPen("#4fc3f7"))
-        widget.getPlotItem().addItem(item)
-        item.setDownsampling(auto=True, method="peak")
-        item.setClipToView(True)
-        item.setData(x, data)
-        widget.show()
-        vb = widget.getPlotItem().getViewBox()
-        vb.setYRange(-1, 1, padding=0)
-        app.processEvents()
 
-        def base_range(a: float, b: float) -> None:
-            vb.setXRange(a, b, padding=0)
+        widget, base_range = plot_widget(app, partial(add_downsampled, item, x, data))
 
         step = 1 if quick else 3
         base_seq = seq[::step]
