@@ -12,6 +12,7 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from relay_desktop.core.audio import decode
 from relay_desktop.core.audio.decode import probe
 from relay_desktop.core.audio.peaks import PeakPyramid
 from relay_desktop.ui.waveform.view import WaveformView
@@ -200,10 +201,58 @@ def test_channel_lanes(view: WaveformView) -> None:
         view.set_channel_mode("surround")
 
 
-def test_zero_crossing_snaps_to_the_signal(view: WaveformView) -> None:
+def test_zero_crossing_snaps_to_the_signal(qtbot, view: WaveformView) -> None:
     # the mix of 50 Hz (0.5) and 3 Hz (0.25) sines crosses zero near 0 s and every ~10 ms
+    view.set_view_range(0.0, 0.2)  # samples: read in the background, then held in memory
+    qtbot.waitUntil(lambda: view.drawn_mode.startswith("samples"), timeout=5000)
     snapped = view.zero_crossing_near(0.0013, window_ms=3)
     assert snapped == pytest.approx(0.0, abs=2 / RATE)
+    assert view.path is not None
+    exact = decode.zero_crossing_near(view.path, RATE, 5.0013, window_ms=3)
+    view.set_view_range(4.99, 5.01)
+    qtbot.waitUntil(lambda: view.drawn_mode == "samples-dots", timeout=5000)
+    assert view.zero_crossing_near(5.0013, window_ms=3) == exact == pytest.approx(5.0, abs=1 / RATE)
+
+
+@pytest.fixture
+def view_48k(qtbot, tmp_path: Path) -> WaveformView:
+    """A 48 kHz file: a pixel can be <= 5 ms while peaks are still drawn."""
+    rate = 48_000
+    t = np.arange(rate * 20) / rate
+    path = tmp_path / "tone.wav"
+    sf.write(str(path), (0.5 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), rate)
+    widget = WaveformView(QThreadPool.globalInstance())
+    qtbot.addWidget(widget)
+    widget.resize(1000, 420)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_audio(path, probe(path), PeakPyramid.from_file(path))
+    return widget
+
+
+def test_zero_crossings_come_from_memory_never_the_disk(
+        qtbot, view_48k: WaveformView, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = view_48k
+
+    def no_reads(*_args: object) -> None:
+        raise AssertionError("the GUI thread read the file")
+
+    monkeypatch.setattr(decode, "read_window", no_reads)
+    view.zoom_fit()  # a pixel is ~20 ms: nothing held, the edge stays where it was dropped
+    assert view.drawn_mode == "peaks"
+    assert view.zero_crossing_near(2.0013, window_ms=3) == 2.0013
+    monkeypatch.undo()
+    # 4 s on ~950 px (a pixel ~4 ms, ~200 frames): peaks are drawn, samples read for snaps
+    view.set_view_range(2.0, 6.0)
+    assert view.drawn_mode == "peaks"
+    # a 110 Hz sine crosses zero every 1/220 s: 2.0 s is one, the next is 2.004545 s
+    qtbot.waitUntil(lambda: view.zero_crossing_near(2.0013, window_ms=3) != 2.0013,
+                    timeout=5000)
+    monkeypatch.setattr(decode, "read_window", no_reads)
+    assert view.zero_crossing_near(2.0013, window_ms=3) == pytest.approx(2.0, abs=1 / 48_000)
+    assert view.zero_crossing_near(2.0039, window_ms=3) == pytest.approx(2.0 + 1 / 220,
+                                                                         abs=1 / 48_000)
+    assert view.drawn_mode == "peaks"
 
 
 def test_playhead_and_follow(view: WaveformView) -> None:

@@ -166,23 +166,39 @@ def zero_crossing_near(path: Path | str, sample_rate: int, t_s: float,
                        window_ms: float = 5.0, channel: int | None = None) -> float:
     """The time in seconds of the zero crossing nearest ``t_s`` within ``window_ms``.
 
-    Reads only the small window around ``t_s``; uses the mix when ``channel`` is
-    None. Returns ``t_s`` unchanged when the window holds no crossing.
+    Reads only the small window around ``t_s`` (off the GUI thread: it is disk
+    work); see :func:`nearest_zero_crossing` for samples already in memory.
     """
     half = max(1, round(window_ms / 1000.0 * sample_rate))
     centre = round(t_s * sample_rate)
     start = max(0, centre - half)
     data = read_window(path, start, centre + half + 1)
-    if len(data) < 2:
+    return nearest_zero_crossing(data, start, sample_rate, t_s, window_ms, channel)
+
+
+def nearest_zero_crossing(data: np.ndarray, start: int, sample_rate: int, t_s: float,
+                          window_ms: float = 5.0, channel: int | None = None) -> float:
+    """The zero crossing nearest ``t_s`` (seconds) within ``window_ms``, from samples in memory.
+
+    ``data`` holds frames ``[start, start + len(data))`` as ``(n, channels)``; the
+    mix is used when ``channel`` is None. Returns ``t_s`` unchanged when the part
+    of the window ``data`` covers holds no crossing.
+    """
+    half = max(1, round(window_ms / 1000.0 * sample_rate))
+    centre = round(t_s * sample_rate)
+    lo = max(0, centre - half - start)
+    hi = min(len(data), centre + half + 1 - start)
+    if hi - lo < 2:
         return t_s
-    sig = mix_down(data) if channel is None else data[:, min(channel, data.shape[1] - 1)]
+    window = data[lo:hi]
+    sig = mix_down(window) if channel is None else window[:, min(channel, window.shape[1] - 1)]
     signs = np.signbit(sig)
     idx = np.flatnonzero(signs[1:] != signs[:-1])
     exact = np.flatnonzero(sig == 0)
     candidates = np.concatenate([idx.astype(np.float64) + 0.5, exact.astype(np.float64)])
     if candidates.size == 0:
         return t_s
-    frames = start + candidates
+    frames = start + lo + candidates
     best = frames[np.argmin(np.abs(frames - t_s * sample_rate))]
     return float(best) / sample_rate
 

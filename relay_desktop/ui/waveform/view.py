@@ -14,7 +14,7 @@ Public API (stable; the annotation editor builds on it):
   editor can draw regions with it.
 - ``set_view_range(start_s, end_s)``, ``view_range()``, ``duration_s``,
   ``sample_rate``, ``channels``, ``zero_crossing_near(t_s, window_ms)``
-  (reads a few ms of samples from the file), ``set_playhead(t_s)``,
+  (from the samples the view holds in memory; never reads the file), ``set_playhead(t_s)``,
   ``set_selection(a, b)``, ``selection()``, ``clear_selection()``.
 
 Mouse: wheel zooms around the cursor (Shift+wheel pans); middle-drag or
@@ -25,7 +25,9 @@ zoom, Home/End, F zoom to fit, Z zoom to the selection, Esc clears it.
 Drawing uses :class:`WaveItem` with arrays taken from the peak pyramid at about
 one bucket per pixel; when zoomed in further, raw samples are read on the
 thread pool for the visible window (plus a margin) and drawn as a line, with a
-dot per sample at extreme zoom.
+dot per sample at extreme zoom. They are also read (not drawn) while a pixel
+is no wider than ``SNAP_PIXEL_S``, so that edges dropped at that zoom can snap
+to a zero crossing without touching the disk on the GUI thread.
 """
 
 from __future__ import annotations
@@ -39,8 +41,7 @@ from PySide6.QtCore import QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QVBoxLayout, QWidget
 
-from relay_desktop.core.audio.decode import AudioDecodeError, AudioInfo
-from relay_desktop.core.audio.decode import zero_crossing_near as _zero_crossing
+from relay_desktop.core.audio.decode import AudioInfo, nearest_zero_crossing
 from relay_desktop.core.audio.peaks import PeakPyramid, minmax
 from relay_desktop.services import audio_tasks
 from relay_desktop.services.audio_tasks import RawWindow, TaskHandle
@@ -54,6 +55,8 @@ LANE_GAP = 2.25
 ZOOM_STEP = 0.8
 MIN_VISIBLE_SAMPLES = 16
 RAW_MAX_FRAMES = 1 << 21
+# raw samples are kept in memory (for zero-crossing snaps) while a pixel is this short
+SNAP_PIXEL_S = 0.005
 WAVE_COLORS = ("#4fc3f7", "#81c784", "#ffb74d", "#ba68c8", "#e57373", "#4db6ac")
 BACKGROUND = "#1b1e23"
 
@@ -430,13 +433,16 @@ class WaveformView(QWidget):
         self.spectrogram.set_params(window, db_range)
 
     def zero_crossing_near(self, t_s: float, window_ms: float = 5.0) -> float:
-        """The nearest zero crossing to ``t_s`` (seconds) within ``window_ms``; reads the file."""
-        if self._path is None or self._info is None:
+        """The nearest zero crossing (of the mix) to ``t_s`` within ``window_ms``, in seconds.
+
+        Uses the samples read for the visible window, which the view holds while a
+        pixel is at most ``SNAP_PIXEL_S`` wide; zoomed out further (where the window
+        is below a pixel) or before they have arrived, ``t_s`` is returned as is.
+        """
+        raw, info = self._raw, self._info
+        if raw is None or info is None:
             return t_s
-        try:
-            return _zero_crossing(self._path, self._info.sample_rate, t_s, window_ms)
-        except AudioDecodeError:
-            return t_s
+        return nearest_zero_crossing(raw.data, raw.start, info.sample_rate, t_s, window_ms)
 
     def show_message(self, text: str) -> None:
         """Show a sentence over the view (errors, "Opening...")."""
@@ -506,10 +512,12 @@ class WaveformView(QWidget):
                 envs.append((starts / sr, mins, maxs, off))
             self._wave.set_envelopes(envs, (a, b))
             self._drawn_mode = "peaks"
+            if ((b - a) / px <= SNAP_PIXEL_S and 3 * (f1 - f0) + 2 <= RAW_MAX_FRAMES
+                    and not self._raw_covers(f0, f1)):
+                self._request_raw(f0, f1)  # for zero-crossing snaps: not drawn
             return
         raw = self._raw
-        if raw is not None and raw.start <= max(0, f0 - 1) and (
-                raw.start + len(raw.data) >= min(info.frames, f1 + 1)):
+        if raw is not None and self._raw_covers(f0, f1):
             self._draw_raw(raw, f0, f1, px, lanes)
             return
         # not read yet: show the finest level meanwhile, and read the window in the background
@@ -524,6 +532,12 @@ class WaveformView(QWidget):
         self._wave.set_envelopes(envs, (a, b))
         self._drawn_mode = "loading"
         self._request_raw(f0, f1)
+
+    def _raw_covers(self, f0: float, f1: float) -> bool:
+        """Whether the samples in memory cover frames ``[f0, f1]`` (and one either side)."""
+        raw, info = self._raw, self._info
+        return raw is not None and info is not None and raw.start <= max(0, f0 - 1) and (
+            raw.start + len(raw.data) >= min(info.frames, f1 + 1))
 
     def _request_raw(self, f0: float, f1: float) -> None:
         if self._path is None or self._info is None:
