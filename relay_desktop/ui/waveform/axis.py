@@ -2,16 +2,19 @@
 
 Both draw exactly what :class:`pyqtgraph.AxisItem` draws (same ticks, labels,
 pens and layout) but faster: pyqtgraph rebuilds a QPicture on every range change
-through per-tick Python objects, text layout per label and a replay; a zoom or pan
-redraws the time axis every frame, which cost more than the waveform itself.
-Here ticks are found with numpy, label sizes are cached per string, tick lines go
-out in one ``drawLines`` per level and the result is painted directly (and kept
-for repaints that do not change the range).
+through per-tick Python objects, numpy calls on a handful of values, text layout
+per label and a replay; a zoom or pan redraws the time axis every frame. Here
+ticks are found in plain Python, everything that depends only on the geometry,
+style, pens or font is kept until one of them changes, labels are measured and
+laid out once per font and string, tick lines go out in one ``drawLines`` per
+level and the result is painted directly (and kept for repaints that do not
+change the range).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,15 +30,37 @@ _CENTRE = Qt.AlignmentFlag.AlignCenter
 _MEASURE_BOX = QRectF(0, 0, 100, 100)
 _TEXT_CACHE_LIMIT = 4096
 _FLAGS = {
-    "left": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-    "right": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-    "top": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
-    "bottom": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+    orient: int(align | Qt.TextFlag.TextDontClip)
+    for orient, align in {
+        "left": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+        "right": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        "top": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+        "bottom": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+    }.items()
 }
 
 
 #: bounds, axis line ends, tick start and stop, tick direction, 0 (vertical) / 1 (horizontal)
 _Layout = tuple[QRectF, tuple[QPointF, QPointF], float, float, int, int]
+#: a label's width, trimmed height (x0.8, as pyqtgraph), full height, the laid-out text
+#: when drawText would put it where plain arithmetic says (else None: drawText it is), and
+#: whether the width is a multiple of 1/64 (Qt's fixed point): then sums of widths are exact
+_Label = tuple[float, float, float, QStaticText | None, bool]
+#: a placed label: its box (x, y, w, h), text, and the static text with its position
+_Placed = tuple[tuple[float, float, float, float], str, QStaticText | None, QPointF | None]
+_Box = tuple[float, float, float, float]
+
+
+@dataclass
+class _Place:
+    """What the text and axis line need from the geometry and style (kept until either changes)."""
+
+    key: tuple[Any, ...]  # the style values it was made from
+    bounds: QRectF  # boundingRect()
+    edges: _Box  # its left, top, right, bottom
+    clip: QRectF  # its aligned rect: the labels' clip
+    shift: float  # label distance from the tick stop
+    line: QLineF  # the axis line when not stopped at ticks
 
 
 @dataclass
@@ -49,7 +74,8 @@ class _Frame:
     font: QFont
     text_pen: QPen
     clip: QRectF
-    texts: list[tuple[QRectF, int, str, tuple[QStaticText, QPointF] | None]]
+    flags: int
+    texts: list[_Placed]
 
 
 class FastAxisItem(pg.AxisItem):
@@ -63,15 +89,18 @@ class FastAxisItem(pg.AxisItem):
     _DRAWN = QPicture()  # marks ``self.picture`` as valid; never played
     _bounds: tuple[tuple[Any, Any], QRectF] | None = None  # (style key, rect); None: stale
     _layout: _Layout | None = None  # see _measure_layout; None: stale
-    _text_sizes: dict[str, dict[str, tuple[float, float, float]]] = {}
-    _static: dict[tuple[str, str], QStaticText] = {}
+    _place: _Place | None = None  # see _placement; None: stale
+    _text_cache: dict[str, dict[str, _Label]] = {}  # font key -> text -> label
 
     def __init__(self, orientation: str = "bottom", **kwargs: Any) -> None:
         super().__init__(orientation, **kwargs)
         self._frame: _Frame | None = None
         self._pen_key: tuple[Any, ...] | None = None
         self._pen_cache = (QPen(), QPen())
+        self._axis_pen_ok = True
         self._tick_pens: dict[int, QPen] = {}
+        self._line_pool: list[list[QLineF]] = []  # per level: the current frame's tick lines
+        self._font: tuple[QFont, dict[str, _Label]] | None = None  # see _labels_for
 
     # -- geometry ---------------------------------------------------------------------------
 
@@ -88,96 +117,95 @@ class FastAxisItem(pg.AxisItem):
     def resizeEvent(self, ev: Any = None) -> None:
         self._bounds = None
         self._layout = None
+        self._place = None
         super().resizeEvent(ev)
 
     # -- ticks ------------------------------------------------------------------------------
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:
-        """As AxisItem.tickValues, with the duplicate test done in one numpy pass per level."""
+        """As AxisItem.tickValues (the same floats), in plain Python: a level has 5-100 ticks."""
         if self.logMode:
             return list(super().tickValues(minVal, maxVal, size))
         lo, hi = sorted((minVal, maxVal))
-        lo *= self.scale
-        hi *= self.scale
-        ticks = []
-        seen = np.empty(0)
+        scale = self.scale
+        lo *= scale
+        hi *= scale
+        ticks: list[Any] = []
+        seen: list[float] = []  # every level's values so far
         for spacing, offset in self.tickSpacing(lo, hi, size):
             start = (math.ceil((lo - offset) / spacing) * spacing) + offset
             num = int((hi - start) / spacing) + 1
-            values = (np.arange(num) * spacing + start) / self.scale
-            if len(seen) and len(values):
-                atol = spacing / self.scale * 0.01
-                close = (np.abs(seen[None, :] - values[:, None]) <= atol).any(axis=1)
-                values = values[~close]
-            seen = np.concatenate([seen, values])
-            ticks.append((spacing / self.scale, values.tolist()))
+            values = [(k * spacing + start) / scale for k in range(num)]
+            if seen:
+                _drop_close(values, seen, spacing / scale)
+            seen += values
+            ticks.append((spacing / scale, values))
         return ticks
 
-    def _sizes_for(self, font: QFont) -> dict[str, tuple[float, float, float]]:
-        key = font.key()
-        sizes = self._text_sizes.get(key)
-        if sizes is None or len(sizes) > _TEXT_CACHE_LIMIT:
-            sizes = self._text_sizes[key] = {}
-        return sizes
+    # -- cached state -----------------------------------------------------------------------
 
-    @staticmethod
-    def _text_size(painter: QPainter, sizes: dict[str, tuple[float, float, float]],
-                   text: str) -> tuple[float, float, float]:
-        """Width, trimmed height (as pyqtgraph: x0.8) and height of a label (cached)."""
-        size = sizes.get(text)
-        if size is None:
-            rect = painter.boundingRect(_MEASURE_BOX, _CENTRE, text)
-            size = sizes[text] = (rect.width(), rect.height() * 0.8, rect.height())
-        return size
+    def _labels_for(self) -> tuple[QFont, dict[str, _Label]]:
+        """The tick font and its label cache (kept while the font compares equal)."""
+        font = self.style["tickFont"] or QFont()
+        cached = self._font
+        if cached is None or cached[0] != font:
+            cached = self._font = (QFont(font), self._text_cache.setdefault(font.key(), {}))
+        if len(cached[1]) > _TEXT_CACHE_LIMIT:
+            cached[1].clear()
+        return cached
 
-    def _static_text(self, font: QFont, font_key: str, text: str,
-                     box: tuple[float, float, float, float],
-                     width: float, height: float) -> tuple[QStaticText, QPointF] | None:
-        """The label as a QStaticText and where ``drawText(box, flags)`` would put it.
-
-        Laid out once per font and text instead of on every frame. drawText places a
-        line ``width`` x ``height`` inside ``box`` by its alignment; only alignments
-        and labels for which that is plain arithmetic are done here (else None:
-        drawText it is).
-        """
-        key = (font_key, text)
-        static = self._static.get(key)
-        if static is None:
-            if len(self._static) > _TEXT_CACHE_LIMIT:
-                type(self)._static = {}
+    def _label(self, p: QPainter, font: QFont, labels: dict[str, _Label], text: str) -> _Label:
+        """Size and layout of one label (measured as pyqtgraph does, then cached)."""
+        label = labels.get(text)
+        if label is None:
+            p.save()
+            p.setFont(font)
+            rect = p.boundingRect(_MEASURE_BOX, _CENTRE, text)
+            p.restore()
+            width, height = rect.width(), rect.height()
             static = QStaticText(text)
             static.setTextFormat(Qt.TextFormat.PlainText)
             static.prepare(QTransform(), font)
-            self._static[key] = static
-        if "\n" in text or static.size().width() != width:
-            return None
-        x, y, w, h = box
-        orient = self.orientation
-        xoff = (w - width) / 2 if orient in ("top", "bottom") else (
-            w - width if orient == "left" else 0.0)
-        yoff = (h - height) / 2 if orient in ("left", "right") else (
-            h - height if orient == "top" else 0.0)
-        return static, QPointF(x + xoff, y + yoff)
+            plain = "\n" not in text and static.size().width() == width
+            label = labels[text] = (width, height * 0.8, height, static if plain else None,
+                                    (width * 64).is_integer())
+        return label
 
     def _pens(self) -> tuple[QPen, QPen]:
         """The axis and text pens (pyqtgraph builds them anew on every redraw)."""
-        key = (self._pen, self._textPen, self._tickPen, pg.getConfigOption("foreground"))
-        if self._pen_key is None or any(a is not b and a != b
-                                        for a, b in zip(key, self._pen_key, strict=True)):
-            self._pen_cache = (QPen(self.pen()), QPen(self.textPen()))
-            self._tick_pens = {}
-            self._pen_key = key
+        key = self._pen_key
+        fg = pg.getConfigOption("foreground")
+        if (key is None or key[0] is not self._pen or key[1] is not self._textPen
+                or key[2] is not self._tickPen or key[3] is not fg):
+            new = (self._pen, self._textPen, self._tickPen, fg)
+            if key is None or any(a is not b and a != b for a, b in zip(new, key, strict=True)):
+                self._pen_cache = (QPen(self.pen()), QPen(self.textPen()))
+                self._axis_pen_ok = thin_solid(self._pen_cache[0])
+                self._tick_pens = {}
+            self._pen_key = new
         return self._pen_cache
+
+    def _placement(self, layout: _Layout) -> _Place:
+        """Bounds, clip and axis line for this geometry and style (rebuilt when either changes)."""
+        axis = layout[5]
+        style = self.style
+        key = (style["hideOverlappingLabels"], style["tickLength"],
+               style["tickTextOffset"][axis])
+        place = self._place
+        if place is None or place.key != key or self.grid is not False:
+            br = self.boundingRect()
+            shift = max(0, style["tickLength"]) + style["tickTextOffset"][axis]
+            place = _Place(key, br, (br.left(), br.top(), br.right(), br.bottom()),
+                           QRectF(br.toAlignedRect()), shift,
+                           QLineF(layout[1][0], layout[1][1]))
+            self._place = place if self.grid is False else None
+        return place
 
     # -- painting ---------------------------------------------------------------------------
 
     def paint(self, p: QPainter, opt: Any, widget: Any) -> None:
         if self.picture is None or self._frame is None:
-            p.save()
-            try:
-                self._frame = self._build(p)
-            finally:
-                p.restore()
+            self._frame = self._build(p)
             self.picture = self._DRAWN
         frame = self._frame
         if frame is None:
@@ -198,99 +226,130 @@ class FastAxisItem(pg.AxisItem):
             p.setFont(frame.font)
             p.setPen(frame.text_pen)
             p.setClipRect(frame.clip, Qt.ClipOperation.IntersectClip)
-            for rect, flags, text, static in frame.texts:
-                if static is None:
-                    p.drawText(rect, flags, text)
+            for box, text, static, pos in frame.texts:
+                if static is None or pos is None:
+                    p.drawText(QRectF(*box), frame.flags, text)
                 else:
-                    p.drawStaticText(static[1], static[0])
+                    p.drawStaticText(pos, static)
         p.restore()
 
     def _build(self, p: QPainter) -> _Frame | None:
         """AxisItem.generateDrawSpecs, step for step, without its per-tick overhead."""
-        font = self.style["tickFont"] or QFont()
-        p.setFont(font)
-        orient = self.orientation
         layout = self._layout if self.grid is False else None
-        if layout is None:
-            layout = self._layout = self._measure_layout()
-        bounds, span, tick_start, tick_stop, tick_dir, axis = layout
-        d0, d1 = self.mapToDevice(span[0]), self.mapToDevice(span[1])
-        if d0 is None or d1 is None:
+        if layout is None:  # a grid's ticks follow the linked view: measured every time
+            layout = self._measure_layout()
+            self._layout = layout if self.grid is False else None
+        length = self._pixel_length(layout[1])
+        if not length:
             return None
-        length = math.hypot(d1.x() - d0.x(), d1.y() - d0.y())
-        if length == 0:
-            return None
-
         if self._tickLevels is None:
             levels = self.tickValues(self.range[0], self.range[1], length)
             given: list[list[str]] | None = None
         else:
             levels = [(None, [v for v, _s in level]) for level in self._tickLevels]
             given = [[s for _v, s in level] for level in self._tickLevels]
+        positions, ticks = self._ticks(layout, levels, length)
+        place = self._placement(layout)
+        axis_pen, text_pen = self._pens()
+        font, labels = self._labels_for()
+        frame = _Frame(axis_pen, self._axis_pen_ok, self._axis_line(place, layout, positions),
+                       ticks, font, text_pen, place.clip, _FLAGS[self.orientation], [])
+        if self.style["showValues"]:
+            self._texts(p, frame, labels, layout, place, levels, given, positions, length)
+        return frame
 
-        dif = self.range[1] - self.range[0]
+    def _pixel_length(self, span: tuple[QPointF, QPointF]) -> float | None:
+        """The axis length in device pixels (None: not on screen)."""
+        dt = self.deviceTransform_()
+        if dt is None:
+            return None
+        d0, d1 = dt.map(span[0]), dt.map(span[1])
+        return math.hypot(d1.x() - d0.x(), d1.y() - d0.y())
+
+    def _ticks(self, layout: _Layout, levels: list[Any], length: float
+               ) -> tuple[list[Sequence[float | None]], list[tuple[QPen, list[QLineF]]]]:
+        """Each level's tick positions (None: off the axis) and tick lines with their pens."""
+        bounds, _span, tick_start, tick_stop, tick_dir, axis = layout
+        lo, hi = self.range
+        dif = hi - lo
         if dif == 0:
             scale, offset = 1.0, 0.0
         elif axis == 0:
             scale = -bounds.height() / dif
-            offset = self.range[0] * scale - bounds.height()
+            offset = lo * scale - bounds.height()
         else:
             scale = bounds.width() / dif
-            offset = self.range[0] * scale
-        ends = [x * scale - offset for x in self.range]
-        x_min, x_max = min(ends), max(ends)
-
+            offset = lo * scale
+        x_lo, x_hi = lo * scale - offset, hi * scale - offset
+        x_min, x_max = min(x_lo, x_hi), max(x_lo, x_hi)
         self._pens()  # picks up pen changes (and drops the cached tick pens)
-        positions: list[list[float | None]] = []
+        positions: list[Sequence[float | None]] = []
         ticks: list[tuple[QPen, list[QLineF]]] = []
         for i, (_spacing, values) in enumerate(levels):
-            tick_len = self.style["tickLength"] / ((i * 0.5) + 1.0)
-            pen = self._level_pen(i, len(values), length)
-            xs = np.asarray(values, dtype=np.float64) * scale - offset
-            inside = (xs >= x_min) & (xs <= x_max)
-            positions.append([float(x) if ok else None
-                              for x, ok in zip(xs.tolist(), inside.tolist(), strict=True)])
-            stop = tick_stop + tick_len * tick_dir if self.grid is False else tick_stop
-            if inside.any():
-                if axis == 0:
-                    lines = [QLineF(tick_start, x, stop, x) for x in xs[inside].tolist()]
-                else:
-                    lines = [QLineF(x, tick_start, x, stop) for x in xs[inside].tolist()]
-                ticks.append((pen, lines))
+            xs = [v * scale - offset for v in values]
+            if not xs or (min(xs) >= x_min and max(xs) <= x_max):  # the usual case
+                positions.append(xs)
+                shown = xs
+            else:
+                positions.append([None if x < x_min or x > x_max else x for x in xs])
+                shown = [x for x in xs if not (x < x_min or x > x_max)]
+            if shown:
+                stop = tick_stop
+                if self.grid is False:
+                    stop += self.style["tickLength"] / ((i * 0.5) + 1.0) * tick_dir
+                pen = self._level_pen(i, len(values), length)
+                ticks.append((pen, self._tick_lines(i, axis, shown, tick_start, stop)))
+        return positions, ticks
 
+    def _tick_lines(self, level: int, axis: int, xs: list[float], start: float,
+                    stop: float) -> list[QLineF]:
+        """Tick lines at ``xs``, reusing this level's QLineFs of the previous frame."""
+        pool = self._line_pool
+        while len(pool) <= level:
+            pool.append([])
+        lines = pool[level]
+        lines.extend(QLineF() for _ in range(len(xs) - len(lines)))
+        used = lines[:len(xs)]
+        if axis == 0:
+            for line, x in zip(used, xs, strict=True):
+                line.setLine(start, x, stop, x)
+        else:
+            for line, x in zip(used, xs, strict=True):
+                line.setLine(x, start, x, stop)
+        return used
+
+    def _axis_line(self, place: _Place, layout: _Layout,
+                   positions: list[Sequence[float | None]]) -> QLineF:
+        """The axis line, shortened to the outer ticks where stopAxisAtTick asks for it."""
+        stop_lo, stop_hi = self.style["stopAxisAtTick"]
+        if stop_lo is not True and stop_hi is not True:
+            return place.line
+        span, axis = layout[1], layout[5]
         a, b = QPointF(span[0]), QPointF(span[1])
-        if self.style["stopAxisAtTick"][0] is True:
+        if stop_lo is True:
             lo = min(min(x for x in level if x is not None) for level in positions)
             if axis == 0:
                 a.setY(max(a.y(), lo))
             else:
                 a.setX(max(a.x(), lo))
-        if self.style["stopAxisAtTick"][1] is True:
+        if stop_hi is True:
             hi = max(max(x for x in level if x is not None) for level in positions)
             if axis == 0:
                 b.setY(min(b.y(), hi))
             else:
                 b.setX(min(b.x(), hi))
+        return QLineF(a, b)
 
-        br = self.boundingRect()
-        axis_pen, text_pen = self._pen_cache  # refreshed by _pens() before the tick loop
-        frame = _Frame(axis_pen, thin_solid(axis_pen), QLineF(a, b), ticks, font, text_pen,
-                       QRectF(br.toAlignedRect()), [])
-        if not self.style["showValues"]:
-            return frame
-
-        text_offset = self.style["tickTextOffset"][axis]
-        shift = max(0, self.style["tickLength"]) + text_offset
-        edges = (br.left(), br.top(), br.right(), br.bottom())
-        sizes = self._sizes_for(font)
-        font_key = font.key()
-        last_size2 = 0.0
+    def _texts(self, p: QPainter, frame: _Frame, labels: dict[str, _Label], layout: _Layout,
+               place: _Place, levels: list[Any], given: list[list[str]] | None,
+               positions: list[Sequence[float | None]], length: float) -> None:
+        """Label levels while pyqtgraph's fill limits allow, placed as it places them."""
+        axis = layout[5]
         along: list[float] = []  # text extent along the axis, every level so far
-        across: list[float] = []
-        flags = int(_FLAGS[orient] | Qt.TextFlag.TextDontClip)
+        exact = axis == 1  # whether a plain sum of ``along`` is exact (so equals numpy's)
+        size = size2 = last_size2 = 0.0
         for i in range(min(len(levels), self.style["maxTextLevel"] + 1)):
-            if i > 0 and self._crowded(float(np.sum(along)) if along else 0.0, length,
-                                       len(frame.texts)):
+            if i > 0 and self._crowded(size, length, len(frame.texts)):
                 break  # more labels only add to the fill: no need to format them
             if given is None:
                 spacing, values = levels[i]
@@ -300,30 +359,56 @@ class FastAxisItem(pg.AxisItem):
                 strings = list(given[i])
             if not strings:
                 continue
-            shown = [(x, text, self._text_size(p, sizes, text))
+            shown = [(x, text, labels.get(text) or self._label(p, frame.font, labels, text))
                      for x, text in zip(positions[i], strings, strict=False) if x is not None]
-            for _x, _text, (w, h, _full) in shown:
+            for _x, _text, (w, h, _full, _static, w_exact) in shown:
                 along.append(h if axis == 0 else w)
-                across.append(w if axis == 0 else h)
-            size = float(np.sum(along)) if along else 0.0
-            size2 = float(np.max(across)) if across else 0.0
+                size2 = max(size2, w if axis == 0 else h)
+                exact = exact and w_exact
+            # pyqtgraph sums with numpy (pairwise): the same as a plain sum only when exact
+            size = float(sum(along)) if exact else float(np.sum(along))
             if i > 0 and self._crowded(size, length, len(frame.texts)):
                 break  # pyqtgraph's limits: stop adding text levels
             last_size2 = size2
-            for x, text, (w, h, full) in shown:
-                if orient == "left":
-                    box = (tick_stop - shift - w, x - h / 2, w, h)
-                elif orient == "right":
-                    box = (tick_stop + shift, x - h / 2, w, h)
-                elif orient == "top":
-                    box = (x - w / 2.0, tick_stop - shift - h, w, h)
-                else:
-                    box = (x - w / 2.0, tick_stop + shift, w, h)
-                if _inside(box, edges, br):
-                    frame.texts.append((QRectF(*box), flags, text,
-                                        self._static_text(font, font_key, text, box, w, full)))
+            self._place_labels(frame, layout, place, shown)
         self._updateMaxTextSize(last_size2)
-        return frame
+
+    def _place_labels(self, frame: _Frame, layout: _Layout, place: _Place,
+                      shown: list[tuple[float, str, _Label]]) -> None:
+        """Append the labels whose box lies within the bounds, as AxisItem places them."""
+        tick_stop, orient = layout[3], self.orientation
+        shift, edges, bounds = place.shift, place.edges, place.bounds
+        texts = frame.texts
+        for x, text, (w, h, full, static, _exact) in shown:
+            if orient == "left":
+                box = (tick_stop - shift - w, x - h / 2, w, h)
+            elif orient == "right":
+                box = (tick_stop + shift, x - h / 2, w, h)
+            elif orient == "top":
+                box = (x - w / 2.0, tick_stop - shift - h, w, h)
+            else:
+                box = (x - w / 2.0, tick_stop + shift, w, h)
+            if _inside(box, edges, bounds):
+                texts.append((box, text, static,
+                              None if static is None else _static_pos(orient, box, full)))
+
+    def _updateMaxTextSize(self, x: float) -> None:
+        """AxisItem's, without re-applying a fixed size that is already in place."""
+        if self.orientation in ("left", "right"):
+            fixed, current = self.fixedWidth, (self.minimumWidth(), self.maximumWidth())
+        else:
+            fixed, current = self.fixedHeight, (self.minimumHeight(), self.maximumHeight())
+        if (fixed is None or not self.style["autoExpandTextSpace"]
+                or current != (fixed, fixed) or not self.isVisible()):
+            super()._updateMaxTextSize(x)
+            return
+        # pyqtgraph's bookkeeping of the text size; re-applying ``fixed`` would be a no-op
+        attr = "textWidth" if self.orientation in ("left", "right") else "textHeight"
+        old = getattr(self, attr)
+        if not self.style["autoReduceTextSpace"]:
+            x = max(old, x)
+        if x > old or x < old - 10:
+            setattr(self, attr, x)
 
     def _crowded(self, size: float, length: float, count: int) -> bool:
         fill = size / length
@@ -368,6 +453,43 @@ class FastAxisItem(pg.AxisItem):
                 pen.setColor(color)
             self._tick_pens[int(alpha)] = pen
         return pen
+
+
+def _drop_close(values: list[float], seen: list[float], step: float) -> None:
+    """Remove from ``values`` (``values[0] + k * step``, k = 0, 1...) those close to a
+    ``seen`` value as pyqtgraph's ``np.isclose(seen, value, rtol=0, atol=step / 100)``
+    decides: ``|s - v| <= atol`` or ``s == v`` (values are finite).
+
+    Only the value nearest to each seen one can be that close: its index is found
+    by division, then checked with that very test; with values beyond 2**40 steps
+    from zero the index may be off, and every pair is compared instead.
+    """
+    if not values:
+        return
+    atol = step * 0.01
+    first, n = values[0], len(values)
+    drop: set[int] = set()
+    if max(abs(first), abs(values[-1])) < abs(step) * 2.0**40:
+        for s in seen:
+            k = round((s - first) / step)
+            if 0 <= k < n and (abs(s - values[k]) <= atol or s == values[k]):
+                drop.add(k)
+    else:
+        drop = {k for k, v in enumerate(values)
+                if any(abs(s - v) <= atol or s == v for s in seen)}
+    for k in sorted(drop, reverse=True):
+        del values[k]
+
+
+def _static_pos(orient: str, box: _Box, height: float) -> QPointF:
+    """Where ``drawText(box, flags)`` puts a line as wide as ``box`` and ``height`` high
+    (the alignment flags by ``orient``)."""
+    x, y, _w, h = box
+    if orient == "top":
+        return QPointF(x, y + (h - height))
+    if orient == "bottom":
+        return QPointF(x, y)
+    return QPointF(x, y + (h - height) / 2)
 
 
 def _inside(box: tuple[float, float, float, float], edges: tuple[float, float, float, float],

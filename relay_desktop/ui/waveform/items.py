@@ -74,6 +74,23 @@ def _fast_lines_ok(painter: QPainter, pen: QPen, pen_ok: bool | None) -> bool:
         and painter.paintEngine().type() == QPaintEngine.Type.Raster)
 
 
+def _hline_rects(tr: QTransform, width: int, height: int, ys: list[float], x0: float,
+                 x1: float) -> list[QRect] | None:
+    """The device rows :func:`draw_hlines` fills for its fast path.
+
+    None when a line reaches an edge or is shorter than a pixel (Qt may draw
+    nothing for it): those are left to ``drawLine``.
+    """
+    xa, xb = sorted((x0 * tr.m11() + tr.dx(), x1 * tr.m11() + tr.dx()))
+    rows = [y * tr.m22() + tr.dy() for y in ys]
+    if not (xa >= 0 and xb < width and xb - xa >= 1.0
+            and all(0 <= r < height for r in rows)):
+        return None
+    c0 = math.floor(xa)
+    n = math.floor(xb) - c0 + 1
+    return [QRect(c0, math.floor(r), n, 1) for r in rows]
+
+
 def draw_hlines(painter: QPainter, ys: list[float], x0: float, x1: float, pen: QPen,
                 pen_ok: bool | None = None) -> None:
     """``drawLine((x0, y), (x1, y))`` with ``pen`` for each ``y``: the same pixels, faster.
@@ -84,22 +101,18 @@ def draw_hlines(painter: QPainter, ys: list[float], x0: float, x1: float, pen: Q
     ``floor(y)`` from column ``floor(min)`` to ``floor(max)``, blended exactly as
     ``fillRect`` blends that colour, so that is what is drawn here. Anything else
     (antialiasing, wide or patterned pens, rotation, HiDPI, a non-raster device, a
-    line reaching the device edge) is left to ``drawLine``. ``pen_ok``: the result of
-    :func:`thin_solid` for ``pen``, when the caller keeps it.
+    line reaching the device edge or shorter than a pixel) is left to ``drawLine``.
+    ``pen_ok``: the result of :func:`thin_solid` for ``pen``, when the caller keeps it.
     """
     if _fast_lines_ok(painter, pen, pen_ok):
-        tr = painter.transform()
         device = painter.device()
-        xa, xb = sorted((x0 * tr.m11() + tr.dx(), x1 * tr.m11() + tr.dx()))
-        rows = [y * tr.m22() + tr.dy() for y in ys]
-        if xa >= 0 and xb < device.width() and all(0 <= r < device.height() for r in rows):
-            c0 = math.floor(xa)
-            n = math.floor(xb) - c0 + 1
+        rects = _hline_rects(painter.transform(), device.width(), device.height(), ys, x0, x1)
+        if rects is not None:
             color = pen.color()
             painter.save()
             painter.resetTransform()
-            for r in rows:
-                painter.fillRect(QRect(c0, math.floor(r), n, 1), color)
+            for rect in rects:
+                painter.fillRect(rect, color)
             painter.restore()
             return
     painter.setPen(pen)
@@ -133,7 +146,7 @@ class WaveItem(pg.GraphicsObject):
         self._solid_color = np.uint32(0)
         self._solid_size = (0, 0)
         self._fill_pixel: np.uint32 | None = None
-        self._pixels = np.empty(0, dtype=np.uint32)  # _blit_mask's buffer
+        self._buffers: _Scratch | None = None  # the ragged rows' pixels, kept between frames
 
     def set_bounds(self, rect: QRectF | None) -> None:
         """Fix the bounding rect (e.g. the whole file): updates then skip geometry changes."""
@@ -220,33 +233,36 @@ class WaveItem(pg.GraphicsObject):
 
     def paint(self, painter: QPainter, *_args: Any) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        if self._centres:
+        if self._envelopes:
+            self._paint_envelopes(painter)
+        elif self._centres:
             draw_hlines(painter, self._centres, self._xspan[0], self._xspan[1],
                         _CENTRE_PEN, pen_ok=True)
-        for env in self._envelopes:
-            self._paint_envelope(painter, *env)
         if self._lines:
-            pen = QPen(self._color)
-            pen.setCosmetic(True)
-            pen.setWidthF(1.0)
-            # map to device pixels ourselves: at deep zoom the transform's huge offset
-            # makes Qt's own point/line rasterising lose precision
-            tr = painter.transform()
-            painter.save()
-            painter.resetTransform()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            for xs, ys in self._lines:
-                painter.drawPolyline(_polygon(xs * tr.m11() + tr.dx(), ys * tr.m22() + tr.dy()))
-            if self._dots:
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(self._color.lighter(130))
-                for xs, ys in self._dots:
-                    for px, py in zip(xs * tr.m11() + tr.dx(), ys * tr.m22() + tr.dy(),
-                                      strict=True):
-                        painter.drawEllipse(QPointF(px, py), 2.5, 2.5)
-            painter.restore()
+            self._paint_lines(painter)
+
+    def _paint_lines(self, painter: QPainter) -> None:
+        pen = QPen(self._color)
+        pen.setCosmetic(True)
+        pen.setWidthF(1.0)
+        # map to device pixels ourselves: at deep zoom the transform's huge offset
+        # makes Qt's own point/line rasterising lose precision
+        tr = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for xs, ys in self._lines:
+            painter.drawPolyline(_polygon(xs * tr.m11() + tr.dx(), ys * tr.m22() + tr.dy()))
+        if self._dots:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self._color.lighter(130))
+            for xs, ys in self._dots:
+                for px, py in zip(xs * tr.m11() + tr.dx(), ys * tr.m22() + tr.dy(),
+                                  strict=True):
+                    painter.drawEllipse(QPointF(px, py), 2.5, 2.5)
+        painter.restore()
 
     def _premultiplied(self) -> np.uint32:
         if self._fill_pixel is None:
@@ -264,98 +280,163 @@ class WaveItem(pg.GraphicsObject):
             self._solid, self._solid_color, self._solid_size = img, color, (have_w, have_h)
         return img
 
+    def _scratch(self, width: int, height: int) -> _Scratch:
+        """Buffers for the ragged rows of at least ``width`` x ``height`` pixels."""
+        scratch = self._buffers
+        if scratch is None or scratch.width < width or scratch.height < height:
+            scratch = self._buffers = _Scratch(max(width, 64), max(height, 64))
+        return scratch
+
+    def _paint_envelopes(self, painter: QPainter) -> None:
+        """The centre lines, then each lane's envelope, under one device-pixel transform.
+
+        The same pixels as :func:`draw_hlines` and one :meth:`_blit_envelope` per lane
+        (skipped when rotated: never in our plots), with one save/restore for them all.
+        """
+        tr = painter.transform()
+        device = painter.device()
+        engine = painter.paintEngine().type()
+        width, height = device.width(), device.height()
+        x0, x1 = self._xspan
+        rects = None
+        if (engine == QPaintEngine.Type.Raster and device.devicePixelRatioF() == 1.0
+                and painter.compositionMode() == _SOURCE_OVER
+                and tr.type() in _AXIS_ALIGNED):
+            rects = _hline_rects(tr, width, height, self._centres, x0, x1)
+        if rects is None:
+            draw_hlines(painter, self._centres, x0, x1, _CENTRE_PEN, pen_ok=True)
+        if tr.m12() or tr.m21():
+            return
+        painter.save()
+        painter.resetTransform()
+        for rect in rects or ():
+            painter.fillRect(rect, CENTRE_LINE)
+        # QImage wraps numpy memory: a recording device (QPicture) must get its own copy
+        copy = engine == QPaintEngine.Type.Picture
+        for x, ys in self._envelopes:
+            self._blit_envelope(painter, tr, width, height, x, ys, copy)
+        painter.restore()
+
     @staticmethod
     def _columns(tr: QTransform, width: int, height: int, x: np.ndarray,
                  ys: np.ndarray) -> tuple[int, np.ndarray, np.ndarray] | None:
         """Per device column from ``c0``: the first and last row of its span (inclusive).
 
         ``ys`` holds the maxs and the mins. Buckets are floored and clipped to rows
-        first (both monotonic, so per-column extremes come out the same), and the
-        per-column reduction and gap filling are skipped when not needed.
+        first (both monotonic, so per-column extremes come out the same). A column
+        takes the extremes of the buckets starting in it, or else those of the
+        nearest column left of it that has some: only that column's buckets are
+        kept left of ``c0`` (they go to slot 0), none right of the last column.
         """
-        dev_x = x * tr.m11() + tr.dx()
-        rows = ys * tr.m22()
-        rows += tr.dy()
-        np.floor(rows, out=rows)
-        if tr.m22() > 0:  # y not flipped: the mins are on top
-            rows = rows[::-1]
-        rows = rows.clip(-1, height).astype(np.int16)
-        cols = np.floor(dev_x).astype(np.int64)
-        c0 = max(0, int(cols[0]))
-        step = float(dev_x[1] - dev_x[0]) if len(dev_x) > 1 else 1.0
-        c1 = min(width - 1, int(np.ceil(dev_x[-1] + step)) - 1)
+        m11, dx = tr.m11(), tr.dx()
+        first = float(x[0]) * m11 + dx
+        step = float(x[1]) * m11 + dx - first if len(x) > 1 else 1.0
+        c0 = max(0, math.floor(first))
+        c1 = min(width - 1, math.ceil(float(x[-1]) * m11 + dx + step) - 1)
         if c1 < c0:
             return None
-        top, bottom = rows[0], rows[1]
-        starts = np.flatnonzero(np.diff(cols, prepend=cols[0] - 1))
-        if len(starts) < len(cols):
-            cols = cols[starts]
-            top = np.minimum.reduceat(top, starts)
-            bottom = np.maximum.reduceat(bottom, starts)
-        if not (len(cols) == c1 - c0 + 1 and cols[0] == c0 and cols[-1] == c1):
-            columns = np.arange(c0, c1 + 1)
-            which = np.clip(np.searchsorted(cols, columns, side="right") - 1, 0, len(cols) - 1)
-            top, bottom = top[which], bottom[which]
-        return c0, top, np.maximum(bottom, top)
+        cols = x * m11
+        cols += dx
+        np.floor(cols, out=cols)
+        i0, i1 = _bucket_range(cols, c0, c1)
+        index = np.empty(i1 - i0, dtype=np.intp)  # slot 0: the buckets left of c0, if kept
+        np.subtract(cols[i0:i1], c0 - 1, out=index, casting="unsafe")
+        np.maximum(index, 0, out=index)
+        rows = ys[:, i0:i1] * tr.m22()
+        rows += tr.dy()
+        np.floor(rows, out=rows)
+        rows = rows.clip(-1, height).astype(np.int16)
+        if tr.m22() > 0:  # y not flipped: the mins are on top
+            rows = rows[::-1]
+        n = c1 - c0 + 2
+        top, bottom = np.full(n, _EMPTY, dtype=np.int16), np.full(n, -1, dtype=np.int16)
+        np.minimum.at(top, index, rows[0])
+        np.maximum.at(bottom, index, rows[1])
+        if top[1:].max() == _EMPTY:  # columns without buckets repeat the one before
+            index = np.where(top != _EMPTY, np.arange(n), 0)
+            np.maximum.accumulate(index, out=index)
+            top, bottom = top[index], bottom[index]
+        top = top[1:]
+        return c0, top, np.maximum(bottom[1:], top)
 
-    def _paint_envelope(self, painter: QPainter, x: np.ndarray, ys: np.ndarray) -> None:
+    def _blit_envelope(self, painter: QPainter, tr: QTransform, width: int, height: int,
+                       x: np.ndarray, ys: np.ndarray, copy: bool) -> None:
         """One vertical span per device column, rasterised with numpy and blitted.
 
         Rows every column covers (the body of the waveform) are one blit of a solid
-        image; only the ragged rows above and below it are masked per pixel.
+        image; only the ragged rows above and below it are masked per pixel, into
+        buffers kept between frames. ``painter`` draws in device pixels.
         """
-        tr = painter.transform()
-        if tr.m12() or tr.m21():
-            return  # never rotated in our plots
-        device = painter.device()
-        width, height = device.width(), device.height()
-        spans = self._columns(tr, width, height, x, ys)
-        if spans is None:
+        columns = self._columns(tr, width, height, x, ys)
+        if columns is None:
             return
-        c0, col_top, col_bot = spans
-        r0 = max(0, int(col_top.min()))
-        r1 = min(height - 1, int(col_bot.max()))
+        c0, top, bottom = columns
+        r0 = max(0, int(top.min()))
+        r1 = min(height - 1, int(bottom.max()))
         if r1 < r0:
             return
         color = self._premultiplied()
-        n = len(col_top)
-        core0 = max(r0, int(col_top.max()))
-        core1 = min(r1, int(col_bot.min()))
-        # QImage wraps numpy memory: a recording device (QPicture) must get its own copy
-        copy = painter.paintEngine().type() == QPaintEngine.Type.Picture
-        painter.save()
-        painter.resetTransform()
-        if core0 <= core1:
-            painter.drawImage(QPoint(c0, core0), self._solid_image(n, core1 - core0 + 1, color),
-                              QRect(0, 0, n, core1 - core0 + 1))
-            if r0 < core0:  # above the body: row >= top (and <= bottom, as row < core0)
-                rows = np.arange(r0, core0, dtype=np.int16)[:, None]
-                self._blit_mask(painter, c0, r0, np.less_equal(col_top[None, :], rows),
-                                color, copy)
-            if core1 < r1:  # below it
-                rows = np.arange(core1 + 1, r1 + 1, dtype=np.int16)[:, None]
-                self._blit_mask(painter, c0, core1 + 1,
-                                np.greater_equal(col_bot[None, :], rows), color, copy)
+        n = len(top)
+        core0, core1 = max(r0, int(top.max())), min(r1, int(bottom.min()))
+        scratch = self._scratch(n, height)
+        rows = scratch.rows
+        if core0 > core1:
+            # one unsigned compare per pixel: (row - top) as uint16 wraps below the top
+            offsets = np.subtract(rows[r0:r1 + 1], top).view(np.uint16)
+            lengths = (bottom - top).view(np.uint16)
+            scratch.mask(0, r1 + 1 - r0, n, np.less_equal, offsets, lengths, color)
+            scratch.blit(painter, c0, r0, 0, n, r1 + 1 - r0, copy)
+            return
+        painter.drawImage(QPoint(c0, core0), self._solid_image(n, core1 - core0 + 1, color),
+                          QRect(0, 0, n, core1 - core0 + 1))
+        above, below = core0 - r0, r1 - core1
+        if above:  # row >= top (and <= bottom, as row < core0)
+            scratch.mask(0, above, n, np.less_equal, top, rows[r0:core0], color)
+            scratch.blit(painter, c0, r0, 0, n, above, copy)
+        if below:  # below it: row <= bottom
+            scratch.mask(above, below, n, np.greater_equal, bottom, rows[core1 + 1:r1 + 1], color)
+            scratch.blit(painter, c0, core1 + 1, above, n, below, copy)
+
+_SOURCE_OVER = QPainter.CompositionMode.CompositionMode_SourceOver
+_EMPTY = np.iinfo(np.int16).max  # a column no bucket starts in (rows are clipped to the device)
+
+
+def _bucket_range(cols: np.ndarray, c0: int, c1: int) -> tuple[int, int]:
+    """The buckets (sorted floored columns ``cols``) that columns ``c0``..``c1`` take.
+
+    Those starting in them and, when none starts in ``c0``, all of those starting in
+    the last column left of it.
+    """
+    i1 = int(np.searchsorted(cols, c1, side="right"))
+    i0 = int(np.searchsorted(cols, c0, side="left"))
+    if i0 and (i0 == i1 or cols[i0] > c0):
+        i0 = int(np.searchsorted(cols, cols[i0 - 1], side="left"))
+    return i0, i1
+
+
+class _Scratch:
+    """A pixel buffer for the ragged rows, an image wrapping it, and row numbers."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.pixels = np.empty((height, width), dtype=np.uint32)
+        self.rows = np.arange(height, dtype=np.int16)[:, None]
+        self.image = QImage(self.pixels.data, width, height, width * 4,
+                            QImage.Format.Format_ARGB32_Premultiplied)
+
+    def mask(self, at: int, k: int, n: int, compare: np.ufunc, a: np.ndarray, b: np.ndarray,
+             color: np.uint32) -> None:
+        """Buffer rows ``at`` to ``at + k``: ``color`` where ``compare(a, b)`` (broadcast to
+        ``k`` x ``n``), transparent elsewhere."""
+        pixels = self.pixels[at:at + k, :n]
+        compare(a, b, out=pixels, casting="unsafe")  # 0 or 1
+        np.multiply(pixels, color, out=pixels)
+
+    def blit(self, painter: QPainter, x: int, y: int, row: int, n: int, k: int,
+             copy: bool) -> None:
+        """Draw the buffer's ``n`` x ``k`` pixels from ``(0, row)`` at device ``(x, y)``."""
+        source = QRect(0, row, n, k)
+        if copy:
+            painter.drawImage(QPoint(x, y), self.image.copy(source))
         else:
-            # one unsigned compare per pixel: (row - top) as uint16 wraps below top
-            rows = np.arange(r0, r1 + 1, dtype=np.int16)[:, None]
-            offset = (rows - col_top[None, :]).view(np.uint16)
-            mask = offset <= (col_bot - col_top).view(np.uint16)[None, :]
-            self._blit_mask(painter, c0, r0, mask, color, copy)
-        painter.restore()
-
-    def _blit_mask(self, painter: QPainter, x: int, y: int, mask: np.ndarray,
-                   color: np.uint32, copy: bool) -> None:
-        """Blend ``color`` where ``mask`` is set, at device ``(x, y)``.
-
-        The pixels go into a buffer kept between frames (a fresh megabyte each time
-        costs page faults); drawImage is done with it before this returns.
-        """
-        rows, cols = mask.shape
-        if self._pixels.size < rows * cols:
-            self._pixels = np.empty(max(rows * cols, 1 << 16), dtype=np.uint32)
-        pixels = self._pixels[: rows * cols].reshape(rows, cols)
-        np.multiply(mask, color, out=pixels)
-        image = QImage(pixels.data, cols, rows, cols * 4,
-                       QImage.Format.Format_ARGB32_Premultiplied)
-        painter.drawImage(QPoint(x, y), image.copy() if copy else image)
+            painter.drawImage(QPoint(x, y), self.image, source)
