@@ -32,15 +32,20 @@ def stereo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def view(qtbot, stereo_file: Path) -> WaveformView:
+def open_view(qtbot, path: Path) -> WaveformView:
+    """A shown 1000x420 view of ``path``."""
     widget = WaveformView(QThreadPool.globalInstance())
     qtbot.addWidget(widget)
     widget.resize(1000, 420)
     widget.show()
     qtbot.waitExposed(widget)
-    widget.set_audio(stereo_file, probe(stereo_file), PeakPyramid.from_file(stereo_file))
+    widget.set_audio(path, probe(path), PeakPyramid.from_file(path))
     return widget
+
+
+@pytest.fixture
+def view(qtbot, stereo_file: Path) -> WaveformView:
+    return open_view(qtbot, stereo_file)
 
 
 def approx_range(view: WaveformView, a: float, b: float, tol: float = 1e-6) -> None:
@@ -221,13 +226,7 @@ def view_48k(qtbot, tmp_path: Path) -> WaveformView:
     t = np.arange(rate * 20) / rate
     path = tmp_path / "tone.wav"
     sf.write(str(path), (0.5 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), rate)
-    widget = WaveformView(QThreadPool.globalInstance())
-    qtbot.addWidget(widget)
-    widget.resize(1000, 420)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.set_audio(path, probe(path), PeakPyramid.from_file(path))
-    return widget
+    return open_view(qtbot, path)
 
 
 def test_zero_crossings_come_from_memory_never_the_disk(
