@@ -39,7 +39,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QGraphicsView, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QLabel, QVBoxLayout, QWidget
 
 from relay_desktop.core.audio.decode import AudioInfo, nearest_zero_crossing
 from relay_desktop.core.audio.peaks import PeakPyramid, minmax
@@ -162,6 +162,9 @@ class WaveformView(QWidget):
         self.detail.hideButtons()
         self.detail.setMenuEnabled(False)
         self.detail.getAxis("left").setWidth(AXIS_WIDTH)
+        # the lane axis only changes with the lanes: a zoom blits it instead of replaying
+        # its recorded labels (as much as a tenth of a frame)
+        self.detail.getAxis("left").setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.detail.getAxis("top").setHeight(24)
         # hidden, but still linked to the range: without this it re-lays out its (unused)
         # label as HTML on every zoom or pan
