@@ -515,8 +515,7 @@ class WaveformView(QWidget):
                 envs.append((starts / sr, mins, maxs, off))
             self._wave.set_envelopes(envs, (a, b))
             self._drawn_mode = "peaks"
-            if ((b - a) / px <= SNAP_PIXEL_S and 3 * (f1 - f0) + 2 <= RAW_MAX_FRAMES
-                    and not self._raw_covers(f0, f1)):
+            if (b - a) / px <= SNAP_PIXEL_S and not self._raw_covers(f0, f1):
                 self._request_raw(f0, f1)  # for zero-crossing snaps: not drawn
             return
         raw = self._raw
@@ -543,12 +542,19 @@ class WaveformView(QWidget):
             raw.start + len(raw.data) >= min(info.frames, f1 + 1))
 
     def _request_raw(self, f0: float, f1: float) -> None:
+        """Read frames ``[f0, f1]`` and a span's margin either side, in the background.
+
+        Nothing is read when RAW_MAX_FRAMES could not cover ``[f0, f1]``: such a
+        window would never be drawn or held, and refresh would ask again.
+        """
         if self._path is None or self._info is None:
             return
         span = f1 - f0
         start = int(max(0, f0 - span))
         stop = int(min(self._info.frames, f1 + span + 2))
         stop = min(stop, start + RAW_MAX_FRAMES)
+        if stop < min(self._info.frames, f1 + 1):
+            return
         wanted = self._raw_wanted
         if wanted is not None and wanted[0] <= f0 and wanted[1] >= f1 and self._raw_task:
             return
