@@ -13,9 +13,9 @@ from relay_desktop.core.audio.decode import (
     CancelFlag,
     DecodeCancelled,
     iter_blocks,
+    nearest_zero_crossing,
     probe,
     read_window,
-    zero_crossing_near,
 )
 
 
@@ -56,7 +56,8 @@ def test_window_and_zero_crossing(tmp_path: Path) -> None:
     assert window.shape == (200, 1)
     assert read_window(path, rate - 10, rate + 10).shape == (10, 1)
     # 100 Hz sine crosses zero every 5 ms
-    snapped = zero_crossing_near(path, rate, 0.0123, window_ms=4)
+    near = read_window(path, 0, 200)
+    snapped = nearest_zero_crossing(near, 0, rate, 0.0123, window_ms=4)
     assert snapped == pytest.approx(0.010, abs=1 / rate)
 
 

@@ -162,20 +162,6 @@ def mix_down(block: np.ndarray) -> np.ndarray:
     return block.mean(axis=1, dtype=np.float32)
 
 
-def zero_crossing_near(path: Path | str, sample_rate: int, t_s: float,
-                       window_ms: float = 5.0, channel: int | None = None) -> float:
-    """The time in seconds of the zero crossing nearest ``t_s`` within ``window_ms``.
-
-    Reads only the small window around ``t_s`` (off the GUI thread: it is disk
-    work); see :func:`nearest_zero_crossing` for samples already in memory.
-    """
-    half = max(1, round(window_ms / 1000.0 * sample_rate))
-    centre = round(t_s * sample_rate)
-    start = max(0, centre - half)
-    data = read_window(path, start, centre + half + 1)
-    return nearest_zero_crossing(data, start, sample_rate, t_s, window_ms, channel)
-
-
 def nearest_zero_crossing(data: np.ndarray, start: int, sample_rate: int, t_s: float,
                           window_ms: float = 5.0, channel: int | None = None) -> float:
     """The zero crossing nearest ``t_s`` (seconds) within ``window_ms``, from samples in memory.
