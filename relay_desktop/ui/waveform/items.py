@@ -299,9 +299,7 @@ class WaveItem(pg.GraphicsObject):
         width, height = device.width(), device.height()
         x0, x1 = self._xspan
         rects = None
-        if (engine == QPaintEngine.Type.Raster and device.devicePixelRatioF() == 1.0
-                and painter.compositionMode() == _SOURCE_OVER
-                and tr.type() in _AXIS_ALIGNED):
+        if _fast_lines_ok(painter, _CENTRE_PEN, pen_ok=True):
             rects = _hline_rects(tr, width, height, self._centres, x0, x1)
         if rects is None:
             draw_hlines(painter, self._centres, x0, x1, _CENTRE_PEN, pen_ok=True)
@@ -397,7 +395,6 @@ class WaveItem(pg.GraphicsObject):
             scratch.mask(above, below, n, np.greater_equal, bottom, rows[core1 + 1:r1 + 1], color)
             scratch.blit(painter, c0, core1 + 1, above, n, below, copy)
 
-_SOURCE_OVER = QPainter.CompositionMode.CompositionMode_SourceOver
 _EMPTY = np.iinfo(np.int16).max  # a column no bucket starts in (rows are clipped to the device)
 
 
