@@ -248,9 +248,9 @@ class FastAxisItem(pg.AxisItem):
         else:
             levels = [(None, [v for v, _s in level]) for level in self._tickLevels]
             given = [[s for _v, s in level] for level in self._tickLevels]
+        axis_pen, text_pen = self._pens()  # first: a pen change drops the cached tick pens
         positions, ticks = self._ticks(layout, levels, length)
         place = self._placement(layout)
-        axis_pen, text_pen = self._pens()
         font, labels = self._labels_for()
         frame = _Frame(axis_pen, self._axis_pen_ok, self._axis_line(place, layout, positions),
                        ticks, font, text_pen, place.clip, _FLAGS[self.orientation], [])
@@ -282,7 +282,6 @@ class FastAxisItem(pg.AxisItem):
             offset = lo * scale
         x_lo, x_hi = lo * scale - offset, hi * scale - offset
         x_min, x_max = min(x_lo, x_hi), max(x_lo, x_hi)
-        self._pens()  # picks up pen changes (and drops the cached tick pens)
         positions: list[Sequence[float | None]] = []
         ticks: list[tuple[QPen, list[QLineF]]] = []
         for i, (_spacing, values) in enumerate(levels):
