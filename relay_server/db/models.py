@@ -65,6 +65,8 @@ class AudioFile(Base):
     __table_args__ = (
         Index("ix_audio_dataset_created", "dataset_id", "created_at", "id"),
         Index("ix_audio_dataset_status", "dataset_id", "processing_status"),
+        # 0003: "is this content already in the dataset?" (upload duplicate check)
+        Index("ix_audio_dataset_sha256", "dataset_id", "content_sha256"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -81,6 +83,8 @@ class AudioFile(Base):
     sample_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
     channels: Mapped[int | None] = mapped_column(Integer, nullable=True)
     features: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # SHA-256 of the stored object, filled in by processing (0003)
+    content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
