@@ -146,7 +146,10 @@ class PostObjectReceiver:
         if self._file_done:
             self._part_name = None  # parts after the file are ignored, as on S3
             return
-        disposition, params = parse_options_header(self._headers.get("content-disposition", ""))
+        # parse the header as bytes: a str is encoded as Latin-1 by the parser, and a filename
+        # in any other script (sent as UTF-8, as browsers and our client do) would raise
+        disposition, params = parse_options_header(
+            self._headers.get("content-disposition", "").encode("utf-8"))
         name = params.get(b"name")
         if disposition != b"form-data" or name is None:
             raise malformed("Every part of the form needs a Content-Disposition: form-data "
