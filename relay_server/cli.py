@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import socket
 import sys
+import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from relay_server import __version__
 from relay_server.config import ServerSettings
+
+if TYPE_CHECKING:
+    from relay_server.lifeline import ServeLock
 
 
 def _settings(args: argparse.Namespace) -> ServerSettings:
@@ -46,11 +52,27 @@ def http_protocol() -> type[asyncio.Protocol] | str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from relay_server.lifeline import EXIT_FOLDER_IN_USE, FolderInUse, ServeLock
+
+    settings = _settings(args)
+    lock = ServeLock(settings.data_dir)
+    try:
+        lock.acquire()
+    except FolderInUse as exc:
+        print(f"relay-server: {exc}", file=sys.stderr)
+        return EXIT_FOLDER_IN_USE
+    try:
+        return _serve_locked(args, settings, lock)
+    finally:
+        lock.release()
+
+
+def _serve_locked(args: argparse.Namespace, settings: ServerSettings, lock: ServeLock) -> int:
     import uvicorn
 
     from relay_server.app import create_app
+    from relay_server.lifeline import watch_parent_pipe
 
-    settings = _settings(args)
     app = create_app(settings)
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say
     # so, and without it every keep-alive response waits ~40 ms for a delayed ACK.
@@ -67,10 +89,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sock.set_inheritable(True)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
+    lock.describe(f"http://{host}:{port}")
     print(f"Relay Local listening on http://{host}:{port}", flush=True)
     config = uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log,
                             timeout_graceful_shutdown=5, http=http_protocol())
     server = uvicorn.Server(config)
+    if args.exit_with_parent:
+        def parent_gone() -> None:
+            print("relay-server: the parent process is gone; shutting down", file=sys.stderr,
+                  flush=True)
+            server.should_exit = True
+            # a hard stop if the graceful one hangs (a task that never reaches a safe point)
+            threading.Timer(20.0, os._exit, args=(0,)).start()
+
+        watch_parent_pipe(parent_gone)
     server.run(sockets=[sock])
     return 0
 
@@ -126,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8400, help="0 picks a free port")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
+    serve.add_argument("--exit-with-parent", action="store_true",
+                       help="shut down when stdin closes (the app that started it is gone)")
     serve.set_defaults(func=cmd_serve)
 
     key = sub.add_parser("create-key", help="create an API key (printed as the last line)")

@@ -7,6 +7,7 @@ workspace folder, and is stopped on exit and restarted if it dies.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -26,12 +27,20 @@ from relay_desktop.services.credentials import CredentialStore
 log = logging.getLogger(__name__)
 
 SEED_MARKER = ".demo-seeded"
+EXIT_FOLDER_IN_USE = 3  # relay-server serve: another server holds the data folder
 MAX_RESTARTS = 3
 RESTART_WINDOW_S = 120.0
 
 
 class WorkspaceError(RuntimeError):
     """The local workspace could not be started; the message says why."""
+
+
+def _close_pipe(proc: subprocess.Popen[str]) -> None:
+    """Close our end of the server's lifeline pipe (after it has exited)."""
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
 
 
 def _server_env() -> dict[str, str]:
@@ -137,6 +146,7 @@ class LocalWorkspace(QObject):
                 proc.kill()
                 proc.wait(5)
         if proc is not None:
+            _close_pipe(proc)
             self.stopped.emit()
 
     # -- background thread ---------------------------------------------------
@@ -196,8 +206,11 @@ class LocalWorkspace(QObject):
         try:
             proc = subprocess.Popen(
                 [self.python, "-m", "relay_server", "serve", "--data-dir", str(self.data_dir),
-                 "--host", "127.0.0.1", "--port", str(port)],
-                stdout=subprocess.PIPE, stderr=log_file, text=True, env=_server_env())
+                 "--host", "127.0.0.1", "--port", str(port), "--exit-with-parent"],
+                # stdin stays open and unused: when this process dies, however it dies, the
+                # OS closes it and the server shuts itself down (--exit-with-parent)
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, text=True,
+                env=_server_env())
         except OSError as exc:
             raise WorkspaceError(f"Relay Local could not be launched: {exc}") from exc
         finally:
@@ -219,6 +232,8 @@ class LocalWorkspace(QObject):
             line = None
         if not line or "http://" not in line:
             self._kill(proc)
+            if proc.returncode == EXIT_FOLDER_IN_USE:
+                raise WorkspaceError(self._log_tail().removeprefix("relay-server: "))
             if port and line == "":
                 return self._launch(0)  # the old port is taken: take any free one
             raise WorkspaceError("Relay Local did not start: " + self._log_tail())
@@ -260,6 +275,7 @@ class LocalWorkspace(QObject):
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+        _close_pipe(proc)
 
     # -- GUI thread ----------------------------------------------------------
 
