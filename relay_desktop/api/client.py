@@ -100,7 +100,7 @@ class RelayClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"relay-desktop/{__version__}"
         # The key is added per request for the API origin only, never to session headers.
-        redact.install(api_key)
+        redact.register(api_key)
 
         from relay_desktop.api.resources import (
             AnnotationSetsResource,

@@ -14,7 +14,8 @@ _HEADER_RE = re.compile(r"(?i)(x-api-key['\"]?\s*[:=]\s*['\"]?)([^'\"\s,}]+)")
 class SecretRedactingFilter(logging.Filter):
     """Replace known secrets (and any ``X-API-Key: value``) in log records with ``***``.
 
-    ``install()`` applies it to every log record as it is created; it can also be
+    ``register()`` puts it on the client library's loggers; ``install()`` (for the
+    application) applies it to every log record as it is created; it can also be
     added to any handler. New secrets are registered with ``add_secret``.
     """
 
@@ -53,16 +54,38 @@ class SecretRedactingFilter(logging.Filter):
 _FILTER = SecretRedactingFilter()
 _factory_installed = False
 _factory_lock = threading.Lock()
+# the loggers the client library (and the HTTP stack under it) writes to
+LIBRARY_LOGGERS = ("relay_desktop.api", "urllib3", "requests")
+
+
+def register(secret: str) -> SecretRedactingFilter:
+    """Register ``secret`` and redact it from the client library's own log records.
+
+    What a library may do: the filter goes on the library's loggers (``relay_desktop.api``
+    and its modules, ``urllib3``, ``requests``); nothing process-wide changes. An
+    application that wants every record in the process clean calls :func:`install`.
+    """
+    _FILTER.add_secret(secret)
+    names = [name for name in list(logging.Logger.manager.loggerDict)
+             if name.split(".")[0] in ("urllib3", "requests")
+             or name == LIBRARY_LOGGERS[0] or name.startswith(LIBRARY_LOGGERS[0] + ".")]
+    for name in {*names, *LIBRARY_LOGGERS}:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+    return _FILTER
 
 
 def install(secret: str) -> SecretRedactingFilter:
-    """Register ``secret`` and redact it from every log record created from now on.
+    """For applications: register ``secret`` and redact it from every log record in the process.
 
     A wrapping log-record factory is installed once, so records are clean before any
     logger, handler or test capture sees them, whatever handlers are added later.
+    The desktop app calls this at start-up and for each key it uses; the client
+    library itself only calls :func:`register`.
     """
     global _factory_installed
-    _FILTER.add_secret(secret)
+    register(secret)
     with _factory_lock:
         if not _factory_installed:
             previous = logging.getLogRecordFactory()

@@ -99,18 +99,28 @@ def test_repr_hides_key() -> None:
     c.close()
 
 
-def test_key_redacted_from_log_records(fault: FaultServer,
-                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_key_redacted_from_the_library_log_records(fault: FaultServer,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
     fault.script("GET", LIST, Reply(200, json=PAGE))
     with caplog.at_level(logging.DEBUG), RelayClient(fault.url, KEY) as c:
         c.datasets.list()
-        logging.getLogger("relay_desktop.test").warning("key is %s", KEY)
-        logging.getLogger("anything").error("headers: {'X-API-Key': 'other-unknown-secret'}")
-        logging.getLogger("urllib3").debug(f"sent {KEY}")
+        logging.getLogger("relay_desktop.api.client").warning("key is %s", KEY)
+        logging.getLogger("relay_desktop.api").error("headers: {'X-API-Key': 'other-secret'}")
+        logging.getLogger("urllib3.connectionpool").debug(f"sent {KEY}")
     assert caplog.records
     assert KEY not in caplog.text
-    assert "other-unknown-secret" not in caplog.text
-    assert "***" in caplog.text
+    assert "other-secret" not in caplog.text
+    assert caplog.text.count("***") == 3
+
+
+def test_the_library_changes_no_process_wide_logging_state(fault: FaultServer) -> None:
+    """Importing and using the client leaves the record factory and foreign loggers alone."""
+    factory = logging.getLogRecordFactory()
+    foreign = logging.getLogger("someone.elses.app")
+    with RelayClient(fault.url, KEY):
+        pass
+    assert logging.getLogRecordFactory() is factory
+    assert not foreign.filters and not logging.getLogger().filters
 
 
 def test_filter_redacts_on_any_handler() -> None:
