@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -29,6 +29,7 @@ from relay_desktop.services.context import AppContext, ConnectionInfo
 from relay_desktop.services.credentials import CredentialStore
 from relay_desktop.services.local_workspace import LocalWorkspace
 from relay_desktop.services.qt_compat import pin_bool_singletons
+from relay_desktop.services.upload_manager import UploadManager
 from relay_desktop.ui.errors import show_error
 from relay_desktop.ui.labelling import LabellingPanel
 from relay_desktop.ui.main_window import MainWindow
@@ -85,6 +86,9 @@ class Application(QObject):
         self.window = MainWindow(self.manager, self.paths.config / "window.ini",
                                  self.settings.theme)
         self.window.setWindowIcon(_app_icon())
+        self.window.settings = self.settings
+        for problem in self.window.shortcuts.use_settings(self.settings):
+            log.warning("Ignoring a saved shortcut: %s", problem)
         self.window.local_requested.connect(self.open_local)
         self.window.connection_requested.connect(self.open_saved)
         self.window.theme_requested.connect(self.set_theme)
@@ -94,13 +98,16 @@ class Application(QObject):
         self.editor: QWidget | None = None
         self.window.audio_file_activated.connect(self._open_in_editor)
         self.labelling = LabellingPanel()
-        labels_dock = self.window.add_panel(self.labelling, "Labels", "bottom", "labelsDock")
-        # beside the audio list, so the waveform keeps the full width of the window
-        self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, labels_dock,
-                                  Qt.Orientation.Horizontal)
+        # the full height at the right: its sets and regions tables get room, and the
+        # waveform keeps most of the height
+        labels_dock = self.window.add_panel(self.labelling, "Labels", "right", "labelsDock")
         self._labels_dock = labels_dock
         self.window.dataset_selected.connect(self.labelling.set_dataset)
         self.window.audio_file_activated.connect(self.labelling.show_audio)
+        self.window.edit_menu.follow(self.labelling)
+        self.labelling.audio_requested.connect(self.window.audio_file_activated)
+        self.labelling.notice.connect(lambda text: self.window.status.showMessage(text, 10000))
+        self.window.local_file_requested.connect(self.open_local_file)
 
     # -- start-up ------------------------------------------------------------------
 
@@ -112,8 +119,8 @@ class Application(QObject):
             restored = self.window.restore_layout()
         else:
             self.window.remember_layout = False
-        if not restored:  # after the window's own default sizes (queued on show)
-            QTimer.singleShot(50, self._default_bottom_split)
+        if restore_layout and not restored:
+            self.window.fit_to_screen()
         env = self.manager.environment()
         last = self.settings.get("last_connection")
         if local:
@@ -127,12 +134,6 @@ class Application(QObject):
             self.open_saved(last)
         else:
             self.window.show_first_run()
-
-    def _default_bottom_split(self) -> None:
-        """Audio list and labels share the bottom area evenly on first run."""
-        half = max(200, self.window.audio_dock.width() + self._labels_dock.width()) // 2
-        self.window.resizeDocks([self.window.audio_dock, self._labels_dock], [half, half],
-                                Qt.Orientation.Horizontal)
 
     @Slot(str)
     def set_theme(self, mode: str) -> None:
@@ -150,6 +151,7 @@ class Application(QObject):
         self.context = AppContext(worker=worker, connection=info, settings=self.settings,
                                   paths=self.paths, thread_pool=self.thread_pool,
                                   activity=self.activity)
+        self.context.uploads = self._start_uploads(self.context)
         self.settings.set("last_connection", info.id or None)
         log.info("Connected to %s (%s)", info.name, info.base_url)
         self.window.set_context(self.context)
@@ -184,10 +186,33 @@ class Application(QObject):
         if callable(opener):
             opener(audio.dataset_id, audio)
 
+    @Slot(object)
+    def open_local_file(self, path: Path) -> None:
+        """File > Open audio file…: show a file on disk in the editor (no dataset needed)."""
+        opener = getattr(self.editor, "open_file", None)
+        if not callable(opener):
+            self.window.status.showMessage("Open a workspace first: the audio editor starts "
+                                           "with a connection.", 10000)
+            return
+        task = opener(path)
+        task.finished.connect(
+            lambda opened: self.labelling.show_local_file(path, opened.info.duration_ms))
+
+    def _start_uploads(self, context: AppContext) -> UploadManager | None:
+        """The connection's upload queue (its unfinished files resume); None if it cannot start."""
+        try:
+            return UploadManager(context, parent=self)
+        except Exception:  # the queue must not stop the connection (its store may be unreadable)
+            log.exception("The upload queue could not be started")
+            return None
+
     def _close_context(self) -> None:
         if self.context is not None:
             old, self.context = self.context, None
             self.window.set_context(None)
+            if old.uploads is not None:
+                old.uploads.shutdown(SHUTDOWN_WAIT_MS)
+                old.uploads.deleteLater()
             old.worker.shutdown(SHUTDOWN_WAIT_MS)
 
     @Slot(str)

@@ -18,7 +18,10 @@ from relay_server.routers import (
     audio,
     datasets,
     health,
+    inference_jobs,
+    models,
     storage_endpoint,
+    training_jobs,
 )
 from relay_server.storage import make_storage
 
@@ -51,6 +54,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.storage = make_storage(settings)
     install_error_handlers(app)
     app.add_middleware(ApiKeyMiddleware, prefix="/api/")
-    for module in (health, datasets, audio, annotation_sets, annotations, storage_endpoint):
+    for module in (health, datasets, audio, annotation_sets, annotations, storage_endpoint,
+                   training_jobs, models, inference_jobs):
         app.include_router(module.router)
     return app

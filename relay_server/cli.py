@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 
 def _settings(args: argparse.Namespace) -> ServerSettings:
-    return ServerSettings.from_env(args.data_dir)
+    try:
+        return ServerSettings.from_env(args.data_dir,
+                                       queue_url=getattr(args, "queue_url", None))
+    except ValueError as exc:  # a malformed RELAY_* value: say which, no traceback
+        raise SystemExit(f"relay-server: {exc}") from None
 
 
 def http_protocol() -> type[asyncio.Protocol] | str:
@@ -132,7 +136,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     from relay_server.demo import seed_demo
 
     settings = _settings(args)
-    dataset_id = seed_demo(settings, args.tenant)
+    dataset_id = seed_demo(settings, args.tenant, queue_jobs=not args.no_jobs)
     print(f"Demo dataset ready: {dataset_id}", flush=True)
     return 0
 
@@ -152,8 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", default=None,
                        help="data folder (default: $RELAY_DATA_DIR or the user data dir)")
 
+    def add_queue_url(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--queue-url", default=None,
+                       help="redis://host:port/db: the task queue on Redis, shared by workers "
+                            "on other machines (default: $RELAY_QUEUE_URL, else SQLite in the "
+                            "data folder)")
+
     serve = sub.add_parser("serve", help="run the API server")
     add_data_dir(serve)
+    add_queue_url(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8400, help="0 picks a free port")
     serve.add_argument("--log-level", default="warning")
@@ -167,13 +178,18 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--tenant", default="default")
     key.set_defaults(func=cmd_create_key)
 
-    seed = sub.add_parser("seed-demo", help="create the demo dataset (idempotent)")
+    seed = sub.add_parser("seed-demo", help="create the demo dataset and queue its demo "
+                                            "training and inference jobs (idempotent)")
     add_data_dir(seed)
+    add_queue_url(seed)
+    seed.add_argument("--no-jobs", action="store_true",
+                      help="only the dataset: queue no demo training or inference job")
     seed.add_argument("--tenant", default="default")
     seed.set_defaults(func=cmd_seed_demo)
 
     worker = sub.add_parser("worker", help="consume background tasks from the shared queue")
     add_data_dir(worker)
+    add_queue_url(worker)
     worker.set_defaults(func=cmd_worker)
     return parser
 

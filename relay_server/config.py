@@ -10,6 +10,8 @@ from pathlib import Path
 MAX_UPLOAD_BYTES = 524_288_000  # 500 MiB, the documented cap
 UPLOAD_POLICY_TTL_S = 3600
 DOWNLOAD_URL_TTL_S = 3600
+LEASE_TTL_S = 30.0  # a running job's lease lapses this long after its process stops renewing it
+REAPER_INTERVAL_S = 5.0  # how often each process looks for jobs whose process died
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,11 @@ class ServerSettings:
         max_upload_bytes: Largest object the storage accepts.
         upload_ttl_s: Lifetime of a presigned upload policy.
         run_workers: Whether this process consumes the task queue itself.
+        queue_url: ``redis://host:port/db`` puts the task queue on Redis (shared by
+            ``relay-server worker`` processes on other machines); empty for huey on
+            SQLite in ``data_dir``.
+        lease_ttl_s: Lifetime of a running job's lease between heartbeats' renewals.
+        reaper_interval_s: How often a process re-queues jobs whose lease lapsed.
     """
 
     data_dir: Path
@@ -39,6 +46,9 @@ class ServerSettings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     upload_ttl_s: int = UPLOAD_POLICY_TTL_S
     run_workers: bool = True
+    queue_url: str = ""
+    lease_ttl_s: float = LEASE_TTL_S
+    reaper_interval_s: float = REAPER_INTERVAL_S
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -64,9 +74,34 @@ class ServerSettings:
             "s3_endpoint_url": os.environ.get("RELAY_S3_ENDPOINT_URL") or None,
             "workers": int(os.environ.get("RELAY_WORKERS", "2")),
             "secret": os.environ.get("RELAY_SECRET") or load_or_create_secret(root),
+            "queue_url": os.environ.get("RELAY_QUEUE_URL", "").strip(),
+            "lease_ttl_s": _positive_float("RELAY_LEASE_TTL_S", LEASE_TTL_S),
+            "reaper_interval_s": _positive_float("RELAY_REAPER_INTERVAL_S", REAPER_INTERVAL_S),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
+        check_queue_url(str(values["queue_url"]))
         return cls(**values)  # type: ignore[arg-type]
+
+
+def check_queue_url(url: str) -> None:
+    """Raise ValueError unless ``url`` is empty (SQLite queue) or a Redis URL."""
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"the queue URL must be redis://host:port/db (RELAY_QUEUE_URL or "
+                         f"--queue-url), not {url!r}")
+
+
+def _positive_float(name: str, default: float) -> float:
+    """A positive number from environment variable ``name``; a clear error otherwise."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"{name} must be more than 0 seconds, not {raw!r}")
+    return value
 
 
 def default_data_dir() -> Path:

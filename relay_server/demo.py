@@ -2,9 +2,15 @@
 
 ``seed_demo`` is idempotent: it reuses the tenant's demo dataset, stores and
 processes only the files that are missing or unfinished, and creates the
-annotation sets (v1 published with the injected artifacts as ground truth,
-v2 an empty draft) only when the dataset has none yet, so a user's later
-edits are never overwritten.
+annotation set (v1, published, with the injected artifacts as ground truth)
+only when the dataset has none yet, so a user's later edits are never
+overwritten; the user makes their own drafts.
+
+It also queues, for the server's workers, a training job on the ground truth
+(every type, the default config) unless one exists or succeeded already, and
+the ``seed_demo_inference`` task (:mod:`relay_server.jobs.demo_chain`), which
+runs the resulting model over the held-out recordings once it exists. So a
+first run shows a model and detections without anyone asking for them.
 """
 
 from __future__ import annotations
@@ -15,15 +21,25 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from relay_server.config import ServerSettings
 from relay_server.db.base import utcnow
-from relay_server.db.models import Annotation, AnnotationSet, AudioFile, Dataset, Tenant
+from relay_server.db.models import (
+    Annotation,
+    AnnotationSet,
+    AudioFile,
+    Dataset,
+    Tenant,
+    TrainingJob,
+)
 from relay_server.db.session import make_engine, make_session_factory, upgrade_database
+from relay_server.jobs.context import JobContext
+from relay_server.jobs.queue import TaskQueue
 from relay_server.processing.pipeline import ProcessingContext, process_audio
 from relay_server.routers.annotation_sets import compute_stats
+from relay_server.schemas.training import TrainingConfigIn
 from relay_server.storage import make_storage
 from relay_server.storage.base import Storage
 from relay_server.storage.keys import audio_key
@@ -44,8 +60,12 @@ def load_manifest(folder: Path | None = None) -> dict[str, Any]:
     return manifest
 
 
-def seed_demo(settings: ServerSettings, tenant: str = "default") -> uuid.UUID:
-    """Create (or complete) the demo dataset for ``tenant`` and return its id."""
+def seed_demo(settings: ServerSettings, tenant: str = "default", *,
+              queue_jobs: bool = True) -> uuid.UUID:
+    """Create (or complete) the demo dataset for ``tenant`` and return its id.
+
+    With ``queue_jobs`` it also queues the demo training and inference jobs.
+    """
     manifest = load_manifest()
     engine = make_engine(settings.database_url)
     try:
@@ -63,6 +83,9 @@ def seed_demo(settings: ServerSettings, tenant: str = "default") -> uuid.UUID:
             if status != "ready":
                 raise RuntimeError(f"Demo file {name} could not be processed ({status})")
         _annotation_sets(factory, tenant_id, dataset_id, manifest, files)
+        if queue_jobs:
+            _queue_demo_jobs(JobContext(settings, factory, storage), tenant_id, dataset_id,
+                             manifest)
     finally:
         engine.dispose()
     log.info("Demo dataset %s ready for tenant %r", dataset_id, tenant)
@@ -124,7 +147,7 @@ def _store_files(factory: sessionmaker[Session], storage: Storage, tenant_id: uu
 def _annotation_sets(factory: sessionmaker[Session], tenant_id: uuid.UUID,
                      dataset_id: uuid.UUID, manifest: dict[str, Any],
                      files: dict[str, uuid.UUID]) -> None:
-    """v1 (published ground truth) and v2 (empty draft), once."""
+    """v1 (published ground truth), once; no draft is made on the user's behalf."""
     with factory.begin() as session:
         if session.scalar(select(AnnotationSet.id)
                           .where(AnnotationSet.dataset_id == dataset_id).limit(1)):
@@ -154,6 +177,53 @@ def _annotation_sets(factory: sessionmaker[Session], tenant_id: uuid.UUID,
         truth.total_annotations = stats.total_annotations
         truth.total_positive_duration_ms = stats.total_positive_duration_ms
         truth.annotations_by_type = stats.annotations_by_type
-        session.add(AnnotationSet(tenant_id=tenant_id, dataset_id=dataset_id, version=2,
-                                  status="draft", created_at=utcnow(), total_annotations=0,
-                                  total_positive_duration_ms=0, annotations_by_type={}))
+
+
+def _queue_demo_jobs(ctx: JobContext, tenant_id: uuid.UUID, dataset_id: uuid.UUID,
+                     manifest: dict[str, Any]) -> uuid.UUID | None:
+    """The demo training job and its chained inference task, each queued once.
+
+    A training job on the ground truth that is queued, running or completed
+    is reused; one that failed or was cancelled is replaced. Returns the
+    training job's id (None when the user removed the published ground truth).
+    """
+    with ctx.session_factory.begin() as session:
+        truth = session.scalar(select(AnnotationSet.id).where(
+            AnnotationSet.dataset_id == dataset_id, AnnotationSet.version == 1,
+            AnnotationSet.status == "published"))
+        if truth is None:
+            return None
+        job = session.scalar(
+            select(TrainingJob)
+            .where(TrainingJob.dataset_id == dataset_id, TrainingJob.annotation_set_id == truth,
+                   TrainingJob.status.not_in(("failed", "cancelled")))
+            .order_by(TrainingJob.created_at).limit(1))
+        created = job is None
+        if job is None:
+            types = [t["name"] for t in manifest["artifact_types"]]
+            config = TrainingConfigIn.model_validate({"artifact_types": types}).model_dump()
+            job = TrainingJob(tenant_id=tenant_id, dataset_id=dataset_id,
+                              annotation_set_id=truth, config=config, status="pending",
+                              progress={"epoch": 0, "epochs": config["epochs"],
+                                        "train_loss": [], "validation_loss": []},
+                              attempts=0, created_at=utcnow())
+            session.add(job)
+            session.flush()
+        job_id = job.id
+    queue = TaskQueue(ctx)
+    try:
+        if created:
+            queue.enqueue("train_model", job_id=str(job_id))
+            with ctx.session_factory.begin() as session:
+                session.execute(update(TrainingJob)
+                                .where(TrainingJob.id == job_id, TrainingJob.status == "pending")
+                                .values(status="queued")
+                                .execution_options(synchronize_session=False))
+            log.info("Demo training job %s queued", job_id)
+        chained = {str(kw.get("training_job_id"))
+                   for kw in queue.pending_kwargs("seed_demo_inference")}
+        if str(job_id) not in chained:
+            queue.enqueue("seed_demo_inference", training_job_id=str(job_id))
+    finally:
+        queue.close()
+    return job_id

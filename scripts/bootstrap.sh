@@ -14,7 +14,7 @@ RUNTIME_DEBS=(libpulse0 libsndfile1 libegl1 libgl1 libfontconfig1 libdbus-1-3 li
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core fonts-noto-color-emoji
   espeak-ng)
-TEST_DEBS=(pulseaudio pulseaudio-utils xvfb xauth sox)
+TEST_DEBS=(pulseaudio pulseaudio-utils xvfb xauth sox redis-server)
 DEBS=("${RUNTIME_DEBS[@]}")
 [ "$DEV" = 1 ] && DEBS+=("${TEST_DEBS[@]}")
 

@@ -11,6 +11,12 @@ a few milliseconds) and long pauses (inserted silences of 1.2-2.4 s). The
 audio is stored as 16 kHz mono Ogg Vorbis, and every injected artifact is
 listed in manifest.json (the ground truth ``relay-server seed-demo`` loads).
 The output is deterministic for a given espeak-ng version (fixed seed).
+
+Two further held-out recordings (``heldout-*.ogg``, listed under
+``heldout_files`` in the manifest) use voices and sentences the dataset does
+not, with artifacts injected the same way: ``seed-demo`` runs the demo model
+over them, so a first run shows detections on audio the model never saw.
+``--heldout-only`` regenerates just those and leaves the dataset files alone.
 """
 
 from __future__ import annotations
@@ -91,6 +97,27 @@ SENTENCES = [
 ]
 
 
+# voices and texts the dataset files never use
+HELDOUT_SEED = 20261203
+HELDOUT_VOICES = [("en-gb-x-gbcwmd", 158, 52), ("en-us+Annie", 164, 62)]
+HELDOUT_SENTENCES = [
+    "The harbour master reported calm water and a light wind from the west.",
+    "Your order number is on the receipt, next to the date of purchase.",
+    "Tomorrow's lecture covers the history of printing, from clay tablets to presses.",
+    "Please speak clearly after the tone, and then press the hash key.",
+    "The garden club meets on the first Thursday of every month.",
+    "Passengers for the ferry should have their boarding cards ready.",
+    "A new cycling path now links the station with the university campus.",
+    "The orchestra tuned their instruments while the audience found their seats.",
+    "Water the seedlings every evening, but never let the soil turn to mud.",
+    "Our records show that your subscription renews at the end of March.",
+    "The mountain pass is closed tonight because of heavy snow.",
+    "Listeners can send their questions to the studio by text message.",
+    "The painter mixed a deep blue for the sky above the quiet village.",
+    "This recording explains how to assemble the bookshelf in five steps.",
+]
+
+
 def synth(text: str, voice: str, speed: int, pitch: int, tmp: Path) -> np.ndarray:
     """Speak ``text`` with espeak-ng; return 16 kHz mono float32 with silence trimmed."""
     wav = tmp / "s.wav"
@@ -136,10 +163,14 @@ def ms(sample: int) -> int:
     return round(sample * 1000 / RATE)
 
 
-def build_file(index: int, rng: np.random.Generator, tmp: Path) -> tuple[np.ndarray, dict]:
-    voice, speed, pitch = VOICES[index]
-    order = rng.permutation(len(SENTENCES))
-    target = RATE * int(rng.integers(35, 50))
+def build_file(index: int, rng: np.random.Generator, tmp: Path, *,
+               voices: list[tuple[str, int, int]] = VOICES,
+               sentences: list[str] = SENTENCES, prefix: str = "demo",
+               seconds: tuple[int, int] = (35, 50)) -> tuple[np.ndarray, dict]:
+    """One recording with injected artifacts; ``voices[index]`` speaks ``sentences``."""
+    voice, speed, pitch = voices[index]
+    order = rng.permutation(len(sentences))
+    target = RATE * int(rng.integers(*seconds))
     pieces: list[np.ndarray] = [np.zeros(RATE // 4, dtype=np.float32)]
     pauses: list[tuple[int, int]] = []
     texts: list[str] = []
@@ -149,7 +180,7 @@ def build_file(index: int, rng: np.random.Generator, tmp: Path) -> tuple[np.ndar
     for count, idx in enumerate(order):
         if total >= target:
             break
-        sentence = SENTENCES[idx]
+        sentence = sentences[idx]
         texts.append(sentence)
         if count in pause_after:
             first, second = split_for_pause(sentence)
@@ -202,10 +233,29 @@ def build_file(index: int, rng: np.random.Generator, tmp: Path) -> tuple[np.ndar
                             "end_ms": max(ms(start + length), ms(start) + 2), "kind": "impulse"})
     np.clip(audio, -1.0, 1.0, out=audio)
     annotations.sort(key=lambda a: (a["start_ms"], a["artifact_type"]))
-    name = f"demo-{index + 1:02d}-{voice.split('+')[0]}.ogg"
+    name = f"{prefix}-{index + 1:02d}-{voice.split('+')[0]}.ogg"
     meta = {"filename": name, "voice": voice, "speed_wpm": speed, "pitch": pitch,
             "duration_ms": ms(len(audio)), "text": " ".join(texts), "annotations": annotations}
     return audio, meta
+
+
+def write_files(out: Path, prefix: str, tmp: Path, quality: float, rng: np.random.Generator,
+                **options: object) -> list[dict]:
+    """Build and write ``prefix-*.ogg`` (one per voice); return their manifest entries."""
+    for old in out.glob(f"{prefix}-*.ogg"):
+        old.unlink()
+    voices = options.get("voices", VOICES)
+    assert isinstance(voices, list)
+    files = []
+    for index in range(len(voices)):
+        audio, meta = build_file(index, rng, tmp, prefix=prefix,
+                                 **options)  # type: ignore[arg-type]
+        sf.write(out / meta["filename"], audio, RATE, format="OGG", subtype="VORBIS",
+                 compression_level=quality)
+        files.append(meta)
+        print(f"{meta['filename']}: {meta['duration_ms'] / 1000:.1f} s, "
+              f"{len(meta['annotations'])} artifacts", file=sys.stderr)
+    return files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,23 +263,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--quality", type=float, default=0.25,
                         help="Vorbis compression level, 0 (best quality) .. 1 (smallest)")
+    parser.add_argument("--heldout-only", action="store_true",
+                        help="regenerate only the held-out recordings (the dataset files and "
+                             "their manifest entries stay as they are)")
     args = parser.parse_args(argv)
     if shutil.which("espeak-ng") is None:
         print("espeak-ng is not installed (apt-get install espeak-ng)", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    for old in args.out.glob("demo-*.ogg"):
-        old.unlink()
-    rng = np.random.default_rng(SEED)
-    files = []
     with tempfile.TemporaryDirectory() as tmp:
-        for index in range(len(VOICES)):
-            audio, meta = build_file(index, rng, Path(tmp))
-            sf.write(args.out / meta["filename"], audio, RATE, format="OGG", subtype="VORBIS",
-                     compression_level=args.quality)
-            files.append(meta)
-            print(f"{meta['filename']}: {meta['duration_ms'] / 1000:.1f} s, "
-                  f"{len(meta['annotations'])} artifacts", file=sys.stderr)
+        heldout = write_files(args.out, "heldout", Path(tmp), args.quality,
+                              np.random.default_rng(HELDOUT_SEED), voices=HELDOUT_VOICES,
+                              sentences=HELDOUT_SENTENCES, seconds=(30, 36))
+        if args.heldout_only:
+            manifest = json.loads((args.out / "manifest.json").read_text())
+            manifest["heldout_files"] = heldout
+            (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+            return 0
+        files = write_files(args.out, "demo", Path(tmp), args.quality,
+                            np.random.default_rng(SEED))
     manifest = {
         "name": "TTS Glitch Detection (demo)",
         "description": "Synthetic speech (espeak-ng) with glitches, clicks and long pauses "
@@ -238,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         "artifact_types": ARTIFACT_TYPES,
         "generator": "scripts/make_demo_audio.py",
         "files": files,
+        "heldout_files": heldout,
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     total = sum(f["duration_ms"] for f in files) / 1000

@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import TextIO
 
 from relay_desktop import formats
+from relay_desktop.api.batch_upload.engine import MAX_LANES, UploadEngine
+from relay_desktop.api.batch_upload.rows import UploadState, UploadTarget
+from relay_desktop.api.batch_upload.store import QueueStore, upload_state_path
 from relay_desktop.api.cancel import CancelToken
-from relay_desktop.api.cli_progress import ProgressBar
+from relay_desktop.api.cli_progress import UploadReport
 from relay_desktop.api.client import RelayClient
 from relay_desktop.api.errors import Cancelled, NotFound, RelayError
 from relay_desktop.api.uploads import AUDIO_EXTENSIONS
 
 POLL_SCHEDULE = (1.0, 2.0, 5.0, 10.0)
+UNFINISHED = frozenset({UploadState.SCANNING, UploadState.WAITING, UploadState.UPLOADING,
+                        UploadState.CONFIRMING, UploadState.PAUSED})
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -48,9 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated artifact types, e.g. glitch,long_pause")
     create.add_argument("--description", default=None)
 
-    up = sub.add_parser("upload", help="upload audio files or folders into a dataset")
+    up = sub.add_parser(
+        "upload", help="upload audio files or folders into a dataset",
+        description="Files are checked locally first (format, size, corrupt or empty files) "
+                    "and uploaded on parallel lanes. The queue is kept on disk: after an "
+                    "interruption, --resume finishes it without creating any file twice.")
     up.add_argument("dataset_id")
-    up.add_argument("paths", nargs="+", type=Path)
+    up.add_argument("paths", nargs="*", type=Path)
+    up.add_argument("--lanes", type=int, default=3, choices=range(1, MAX_LANES + 1),
+                    metavar="N", help="parallel uploads (1-8, default 3)")
+    up.add_argument("--duplicates", choices=("skip", "upload"), default="skip",
+                    help="files whose content is already in the dataset, or twice in this "
+                         "run (default: skip)")
+    up.add_argument("--resume", action="store_true",
+                    help="also finish what an interrupted earlier upload to this dataset "
+                         "left unfinished")
 
     sets = sub.add_parser("sets", help="annotation sets")
     sets_sub = sets.add_subparsers(dest="action", required=True)
@@ -137,29 +154,47 @@ def cmd_upload(client: RelayClient, args: argparse.Namespace, out: TextIO,
     files, problems = collect_audio(args.paths)
     for problem in problems:
         sys.stderr.write(f"skipped: {problem}\n")
-    if not files:
+    store = QueueStore(upload_state_path(client.base_url))
+    unfinished = [r for r, _ in store.load()
+                  if r.target.id == args.dataset_id and r.state in UNFINISHED]
+    if unfinished and not args.resume:
+        sys.stderr.write(f"note: {len(unfinished)} file(s) from an interrupted upload to this "
+                         "dataset are not finished; add --resume to finish them\n")
+    if not files and not (args.resume and unfinished):
+        store.close()
         raise UsageError("nothing to upload")
-    client.datasets.get(args.dataset_id)  # fail early on a wrong id or key
-    bar = ProgressBar(len(files))
-    failures = 0
-    for index, path in enumerate(files, start=1):
-        bar.start_file(index, path.name)
-        try:
-            conf = client.audio.upload(args.dataset_id, path, progress=bar, cancel=cancel)
-        except Cancelled:
-            bar.finish_file(False, "cancelled")
-            raise
-        except (RelayError, OSError) as exc:
-            failures += 1
-            bar.finish_file(False, str(exc))
-            continue
-        bar.finish_file(True, conf.status)
-        out.write(f"{conf.audio_id}\t{path}\n")
-    done = len(files) - failures
-    sys.stderr.write(f"uploaded {done} of {len(files)} file(s)"
-                     + (f", {failures} failed" if failures else "")
-                     + (f", {len(problems)} skipped" if problems else "") + "\n")
-    return EXIT_FAILED if failures or problems else EXIT_OK
+    try:
+        client.datasets.get(args.dataset_id)  # fail early on a wrong id or key
+    except BaseException:
+        store.close()
+        raise
+    target = UploadTarget("dataset", args.dataset_id)
+    engine = UploadEngine(lambda: make_client(args), store, lanes=args.lanes,
+                          duplicates=args.duplicates)
+    report = UploadReport(out)
+    try:
+        if args.resume:
+            engine.restore(lambda r: r.target.id == args.dataset_id and r.state in UNFINISHED)
+        engine.add_files(files, target)
+        while not engine.wait_scanned(0.1):  # checked first, then sent in drop order
+            report.update(engine.take_changes(), engine.totals())
+            if cancel.cancelled:
+                raise Cancelled()
+        engine.start()
+        while not engine.is_idle():
+            report.update(engine.take_changes(), engine.totals())
+            if cancel.wait(0.1):
+                raise Cancelled()
+        report.update(engine.take_changes(), engine.totals())
+    finally:
+        engine.close(5.0)   # interrupted files stay in the queue for --resume
+        report.close()
+    finished = [r.id for r in engine.rows() if r.state not in UNFINISHED]
+    if finished:
+        done_store = QueueStore(store.path)
+        done_store.delete(finished)
+        done_store.close()
+    return report.summary(len(problems))
 
 
 def cmd_sets_export(client: RelayClient, args: argparse.Namespace, out: TextIO) -> int:

@@ -106,6 +106,8 @@ class AudioFile:
     error_message: str | None
     created_at: datetime | None
     updated_at: datetime | None
+    # Relay Local extension: SHA-256 of the uploaded bytes once processed (else None)
+    content_sha256: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AudioFile:
@@ -121,6 +123,7 @@ class AudioFile:
             error_message=_opt_str(data.get("error_message")),
             created_at=parse_time(data.get("created_at")),
             updated_at=parse_time(data.get("updated_at")),
+            content_sha256=_opt_str(data.get("content_sha256")) or None,
         )
 
 
@@ -292,6 +295,27 @@ class BulkCreateResult:
 
 
 @dataclass(frozen=True)
+class TrainingProgress:
+    """Relay Local extension: the finished epochs and their losses."""
+
+    epoch: int
+    epochs: int
+    train_loss: tuple[float, ...] = ()
+    validation_loss: tuple[float, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TrainingProgress:
+        return cls(epoch=int(data.get("epoch") or 0), epochs=int(data.get("epochs") or 0),
+                   train_loss=tuple(float(v) for v in data.get("train_loss") or ()),
+                   validation_loss=tuple(float(v) for v in data.get("validation_loss") or ()))
+
+    @property
+    def fraction(self) -> float:
+        """Finished share of the epochs, 0.0-1.0."""
+        return min(1.0, self.epoch / self.epochs) if self.epochs > 0 else 0.0
+
+
+@dataclass(frozen=True)
 class TrainingJob:
     id: str
     status: str
@@ -303,7 +327,7 @@ class TrainingJob:
     created_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
-    progress: float | None = None
+    progress: TrainingProgress | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TrainingJob:
@@ -318,7 +342,8 @@ class TrainingJob:
             created_at=parse_time(data.get("created_at")),
             started_at=parse_time(data.get("started_at")),
             completed_at=parse_time(data.get("completed_at")),
-            progress=None if progress is None else float(progress),
+            progress=(TrainingProgress.from_json(progress) if isinstance(progress, Mapping)
+                      else None),
         )
 
     @property
@@ -336,6 +361,9 @@ class Model:
     eval_metrics: Mapping[str, Any]
     is_active: bool
     created_at: datetime | None
+    # Relay Local extensions: the dataset and annotation set it was trained on
+    dataset_id: str | None = None
+    annotation_set_id: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Model:
@@ -347,6 +375,8 @@ class Model:
             eval_metrics=_dict(data.get("eval_metrics")),
             is_active=bool(data.get("is_active", True)),
             created_at=parse_time(data.get("created_at")),
+            dataset_id=_opt_str(data.get("dataset_id")),
+            annotation_set_id=_opt_str(data.get("annotation_set_id")),
         )
 
 

@@ -97,6 +97,8 @@ class ServerAnnotation:
         fields["end_ms"] = int(fields["end_ms"])
         fields["confidence"] = float(fields["confidence"] if fields["confidence"] is not None
                                      else 1.0)
+        note = extra.get("note") if isinstance(extra, Mapping) else None
+        fields["note"] = note if isinstance(note, str) else ""
         return cls(str(get("id")), str(client_id) if client_id else None, fields)
 
 

@@ -4,9 +4,11 @@
     result = import_regions(text, "csv", artifact_types={"glitch"}, duration_ms=60_000)
     result.regions, result.rejected
 
-Formats: ``json`` and ``csv`` (lossless: file, type, times, confidence),
-``audacity`` (label track), ``raven`` (selection table) and ``textgrid``
-(Praat, long text format). Times round-trip exactly to the millisecond.
+Formats: ``json`` and ``csv`` (lossless: file, type, times, confidence, note),
+``raven`` (selection table; keeps notes, flattened to one line), ``audacity``
+(label track) and ``textgrid`` (Praat, long text format); the last two cannot
+carry notes. Times round-trip exactly to the millisecond. An imported region's
+``line`` says where in the file it came from.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ _MODULES: dict[str, ModuleType] = {
 FORMATS: tuple[str, ...] = tuple(_MODULES)
 EXTENSIONS: dict[str, str] = {"json": ".json", "csv": ".csv", "audacity": ".txt",
                               "raven": ".selections.txt", "textgrid": ".TextGrid"}
+#: whether a format keeps the regions' notes
+KEEPS_NOTES: dict[str, bool] = {"json": True, "csv": True, "raven": True, "audacity": False,
+                                "textgrid": False}
 LABELS: dict[str, str] = {"json": "JSON", "csv": "CSV", "audacity": "Audacity labels",
                           "raven": "Raven selection table", "textgrid": "Praat TextGrid"}
 

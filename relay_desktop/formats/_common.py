@@ -10,7 +10,12 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 @dataclass(frozen=True)
 class Region:
-    """One labelled time span of one audio file (times in integer milliseconds)."""
+    """One labelled time span of one audio file (times in integer milliseconds).
+
+    ``note`` is the region's free-text note ("" for none); ``line`` is where an
+    imported region came from (1-based; 0 when not read from a file) and does not
+    take part in comparisons.
+    """
 
     audio_file_id: str | None
     artifact_type: str
@@ -18,6 +23,8 @@ class Region:
     end_ms: int
     confidence: float = 1.0
     filename: str | None = None
+    note: str = ""
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)

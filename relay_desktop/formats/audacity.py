@@ -1,6 +1,7 @@
 """Audacity label track: ``start<TAB>end<TAB>label`` in seconds (six decimals), label = type.
 
-One audio file per track; confidence is not carried (imports as 1.0). Spectral
+One audio file per track; confidence and notes are not carried (the label is the
+type; confidence imports as 1.0). Spectral
 lines (starting with a backslash) are skipped on import.
 """
 
@@ -42,7 +43,7 @@ def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | 
                 raise RowError("missing column 'label'")
             region = Region(audio_file_id=audio_file_id, artifact_type=cells[2].strip(),
                             start_ms=parse_seconds(cells[0], "start"),
-                            end_ms=parse_seconds(cells[1], "end"))
+                            end_ms=parse_seconds(cells[1], "end"), line=number)
             result.regions.append(check_region(region, artifact_types, duration_ms))
         except RowError as exc:
             result.rejected.append(RejectedRow(number, raw, str(exc)))

@@ -1,8 +1,8 @@
 """CSV with a header row: ``audio_file_id,filename,artifact_type,start_ms,end_ms,confidence``.
 
 Import needs ``artifact_type``, ``start_ms`` and ``end_ms`` columns (any order);
-the others are optional. Text values are taken verbatim (no trimming), so an
-export imports back unchanged.
+the others are optional. A ``note`` column follows when any region has a note.
+Text values are taken verbatim (no trimming), so an export imports back unchanged.
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ def export(regions: Sequence[Region]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     # a bare carriage return is not quoted by QUOTE_MINIMAL with "\n" line ends
     quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(COLUMNS)
+    with_notes = any(r.note for r in regions)
+    writer.writerow(COLUMNS + (("note",) if with_notes else ()))
     for r in regions:
         row = [r.audio_file_id or "", r.filename or "", r.artifact_type, str(r.start_ms),
-               str(r.end_ms), repr(float(r.confidence))]
+               str(r.end_ms), repr(float(r.confidence))] + ([r.note] if with_notes else [])
         (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return out.getvalue()
 
@@ -75,7 +76,8 @@ def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | 
                 start_ms=parse_ms(values["start_ms"], "start_ms"),
                 end_ms=parse_ms(values["end_ms"], "end_ms"),
                 confidence=parse_confidence(values.get("confidence")),
-                filename=values.get("filename") or None)
+                filename=values.get("filename") or None,
+                note=values.get("note") or "", line=line)
             result.regions.append(check_region(region, artifact_types, duration_ms))
         except RowError as exc:
             result.rejected.append(RejectedRow(line, raw, str(exc)))

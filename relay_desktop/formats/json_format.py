@@ -1,6 +1,7 @@
 """JSON: ``{"format": "relay-regions", "version": 1, "regions": [...]}``, times in ms.
 
-Import also accepts a bare list of regions or an annotation set (``annotations``).
+A region with a note has a ``"note"`` key. Import also accepts a bare list of
+regions or an annotation set (``annotations``, the note in ``extra_data.note``).
 For JSON the "line" of a rejected row is the item's 1-based position in the list.
 """
 
@@ -24,7 +25,8 @@ from relay_desktop.formats._common import (
 def export(regions: Sequence[Region]) -> str:
     items = [{"audio_file_id": r.audio_file_id, "filename": r.filename,
               "artifact_type": r.artifact_type, "start_ms": r.start_ms, "end_ms": r.end_ms,
-              "confidence": r.confidence} for r in regions]
+              "confidence": r.confidence, **({"note": r.note} if r.note else {})}
+             for r in regions]
     lines = [json.dumps(item, ensure_ascii=False) for item in items]
     body = ",\n    ".join(lines)
     return ('{\n  "format": "relay-regions",\n  "version": 1,\n  "regions": [\n    '
@@ -32,7 +34,15 @@ def export(regions: Sequence[Region]) -> str:
         '{\n  "format": "relay-regions",\n  "version": 1,\n  "regions": []\n}\n')
 
 
-def _region(item: Any, audio_file_id: str | None) -> Region:
+def _note(item: dict[str, Any]) -> str:
+    note = item.get("note")
+    extra = item.get("extra_data")
+    if note is None and isinstance(extra, dict):
+        note = extra.get("note")
+    return note if isinstance(note, str) else ""
+
+
+def _region(item: Any, audio_file_id: str | None, line: int) -> Region:
     if not isinstance(item, dict):
         raise RowError("not a JSON object")
     for name in ("artifact_type", "start_ms", "end_ms"):
@@ -45,7 +55,8 @@ def _region(item: Any, audio_file_id: str | None) -> Region:
                   start_ms=parse_ms(item["start_ms"], "start_ms"),
                   end_ms=parse_ms(item["end_ms"], "end_ms"),
                   confidence=parse_confidence(item.get("confidence")),
-                  filename=str(fname) if fname is not None else None)
+                  filename=str(fname) if fname is not None else None,
+                  note=_note(item), line=line)
 
 
 def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | None,
@@ -70,7 +81,8 @@ def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | 
         return result
     for index, item in enumerate(items, start=1):
         try:
-            result.regions.append(check_region(_region(item, audio_file_id), artifact_types,
+            result.regions.append(check_region(_region(item, audio_file_id, index),
+                                               artifact_types,
                                                duration_ms))
         except RowError as exc:
             result.rejected.append(RejectedRow(index, json.dumps(item, ensure_ascii=False),

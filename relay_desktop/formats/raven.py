@@ -1,8 +1,9 @@
 """Raven selection table: tab-separated, one row per selection.
 
 Columns written: ``Selection, View, Channel, Begin Time (s), End Time (s),
-Low Freq (Hz), High Freq (Hz), Annotation, Confidence`` and ``Begin File``
-when the regions carry file names. On import the header names are matched
+Low Freq (Hz), High Freq (Hz), Annotation, Confidence``, ``Begin File``
+when the regions carry file names and ``Note`` when any has a note (its tabs and
+line breaks become spaces: a cell cannot hold them). On import the header names are matched
 case-insensitively, ``Annotation`` may also be ``Label``/``Type``, and the
 repeated rows Raven writes for a second view of the same selection (same
 number, same times) are skipped.
@@ -33,7 +34,9 @@ def export(regions: Sequence[Region]) -> str:
     with_files = any(r.filename for r in regions)
     no_control_chars((r.artifact_type for r in regions), "Raven selection table")
     no_control_chars((r.filename for r in regions), "Raven selection table")
-    header = list(BASE_COLUMNS) + (["Begin File"] if with_files else [])
+    with_notes = any(r.note for r in regions)
+    header = (list(BASE_COLUMNS) + (["Begin File"] if with_files else [])
+              + (["Note"] if with_notes else []))
     lines = ["\t".join(header)]
     for number, r in enumerate(regions, start=1):
         cells = [str(number), "Waveform 1", "1", seconds_text(r.start_ms),
@@ -41,6 +44,8 @@ def export(regions: Sequence[Region]) -> str:
                  repr(float(r.confidence))]
         if with_files:
             cells.append(r.filename or "")
+        if with_notes:
+            cells.append(" ".join(r.note.split()))
         lines.append("\t".join(cells))
     return "\n".join(lines) + "\n"
 
@@ -82,7 +87,8 @@ def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | 
                 start_ms=parse_seconds(values["begin time (s)"], "Begin Time (s)"),
                 end_ms=parse_seconds(values["end time (s)"], "End Time (s)"),
                 confidence=parse_confidence(values.get("confidence"), "Confidence"),
-                filename=values.get("begin file") or None)
+                filename=values.get("begin file") or None,
+                note=values.get("note") or "", line=number)
             result.regions.append(check_region(region, artifact_types, duration_ms))
         except RowError as exc:
             result.rejected.append(RejectedRow(number, raw, str(exc)))

@@ -5,7 +5,7 @@ empty intervals, so each tier covers 0..xmax without holes. A tier cannot hold
 two overlapping regions of its type; such input is refused on export. Import
 reads the long or the short text format (it tokenises values, ignoring the
 labels); point tiers are reported, not imported. One audio file per TextGrid;
-confidence is not carried.
+confidence and notes are not carried (an interval's text is its type).
 """
 
 from __future__ import annotations
@@ -163,7 +163,8 @@ def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | 
                 try:
                     region = Region(audio_file_id=audio_file_id, artifact_type=kind,
                                     start_ms=parse_seconds(first.value, "xmin"),
-                                    end_ms=parse_seconds(second.value, "xmax"))
+                                    end_ms=parse_seconds(second.value, "xmax"),
+                                    line=first.line)
                     result.regions.append(check_region(region, artifact_types, duration_ms))
                 except RowError as exc:
                     result.rejected.append(RejectedRow(first.line, raw, str(exc)))

@@ -241,6 +241,7 @@ class ApiWorker(QObject):
         super().__init__(parent)
         self.base_url = base_url
         factory = client_factory or (lambda: RelayClient(base_url, api_key, timeout=timeout))
+        self._client_factory = factory
         self._lock = threading.Lock()
         self._queue: queue.PriorityQueue[tuple[int, int, RequestHandle | None]] = (
             queue.PriorityQueue())
@@ -258,6 +259,11 @@ class ApiWorker(QObject):
         self._loop.stopped.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self.stopped)
         self._thread.start()
+
+    def new_client(self) -> RelayClient:
+        """Another client of the same server and key, for a thread of the caller's own
+        (upload lanes): the worker's own client stays on the ``relay-api`` thread."""
+        return self._client_factory()
 
     @property
     def thread_name(self) -> str:

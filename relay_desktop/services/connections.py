@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import re
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -21,6 +22,43 @@ from relay_desktop.services.credentials import CredentialStore, Storage
 log = logging.getLogger(__name__)
 
 VERIFY_TIMEOUT = (5.0, 15.0)
+_HOST_CHARS = re.compile(r"^[A-Za-z0-9._~%:\[\]-]+$")
+EXAMPLE = "write it like http://127.0.0.1:8000 or https://api.relayai.dev"
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """A checked server address: the URL to use, and whether ``https://`` was assumed."""
+
+    url: str
+    assumed_https: bool
+
+
+def parse_server_address(text: str) -> ServerAddress:
+    """Check a typed server address; ValueError with a readable sentence when it is malformed.
+
+    An address without a scheme is taken as ``https://``; ``assumed_https`` says so, so
+    the form can show the address it will use rather than change it silently.
+    """
+    typed = text.strip()
+    if typed and "://" in typed:
+        scheme = typed.split("://", 1)[0]
+        if scheme.lower() not in ("http", "https"):
+            raise ValueError(f"“{typed}” is not a server address: it must start with http:// "
+                             f"or https://, not {scheme}://")
+    rest = typed.split("://", 1)[-1]
+    host_port = rest.split("/", 1)[0]
+    if typed and (not host_port or not _HOST_CHARS.match(host_port)):
+        raise ValueError(f"“{typed}” is not a valid server address: the host name has "
+                         f"characters an address cannot have; {EXAMPLE}.")
+    try:
+        url = normalize_base_url(typed)
+    except ValueError as exc:
+        message = str(exc)
+        if not message.startswith(("Enter", "The ")):  # the URL parser's own wording
+            message = f"“{typed}” is not a valid server address ({message}); {EXAMPLE}."
+        raise ValueError(message) from None
+    return ServerAddress(url, assumed_https="://" not in typed)
 
 
 class ConnectionManager(QObject):
@@ -83,7 +121,7 @@ class ConnectionManager(QObject):
         """
         api_key = api_key.strip()
         try:
-            url = normalize_base_url(base_url)
+            url = parse_server_address(base_url).url
             if not api_key:
                 raise ValueError("Enter the API key")
         except ValueError as exc:
@@ -121,4 +159,4 @@ class ConnectionManager(QObject):
         self._verifiers.clear()
 
 
-__all__ = ["ConnectionManager", "Storage"]
+__all__ = ["ConnectionManager", "ServerAddress", "Storage", "parse_server_address"]

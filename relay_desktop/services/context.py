@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QThreadPool
 
@@ -10,6 +11,9 @@ from relay_desktop.core.paths import AppPaths
 from relay_desktop.core.settings import Settings
 from relay_desktop.services.activity import ActivityTracker
 from relay_desktop.services.api_worker import ApiWorker
+
+if TYPE_CHECKING:
+    from relay_desktop.services.upload_manager import UploadManager
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,8 @@ class AppContext:
     """Shared services of one connected window.
 
     ``worker`` runs API calls; ``thread_pool`` runs decode/peak/spectrogram tasks
-    (never on the GUI thread nor the API thread); ``activity`` feeds the status bar.
+    (never on the GUI thread nor the API thread); ``activity`` feeds the status bar;
+    ``uploads`` is the connection's upload queue (set once it has started).
     """
 
     worker: ApiWorker
@@ -36,3 +41,4 @@ class AppContext:
     paths: AppPaths
     thread_pool: QThreadPool
     activity: ActivityTracker
+    uploads: UploadManager | None = None

@@ -14,11 +14,15 @@ Public API (used by the audio editor and the annotation editor)::
     player.play(); player.pause(); player.toggle(); player.stop()
     player.seek(ms)
     player.play_range(start_ms, end_ms)   # stops at end_ms (or wraps there when looping)
-    player.set_loop(True); player.set_rate(1.5)
+    player.set_loop(True); player.set_rate(1.5); player.set_volume(0.8)
     player.position_ms; player.state; player.is_available; player.duration_ms
 
 When no audio output device exists ``is_available`` is False, ``play()``
 emits ``error("No audio output")`` and everything else (seek, position) works.
+The player keeps looking: Qt reports devices that come and go
+(``QMediaDevices.audioOutputsChanged``), and while no sound server answers at
+all it checks again every few seconds (``recheck_output()`` checks now);
+``availability_changed`` says when one appears.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ BUFFER_SECONDS = 0.1
 AHEAD_SECONDS = 0.3
 MIN_RATE, MAX_RATE = 0.25, 2.0
 NO_OUTPUT = "No audio output"
+#: how often to look for a sound server while none answers
+RECHECK_MS = 2000
 
 
 def _pulse_sockets() -> list[str]:
@@ -315,12 +321,16 @@ class Player(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(30)
         self._timer.timeout.connect(self._tick)
+        self._volume = 1.0
         self._media: QMediaDevices | None = None
         self._available = False
+        self._recheck = QTimer(self)
+        self._recheck.setInterval(RECHECK_MS)
+        self._recheck.timeout.connect(self.recheck_output)
         if audio_backend_reachable():
-            self._media = QMediaDevices(self)
-            self._available = bool(QMediaDevices.audioOutputs())
-            self._media.audioOutputsChanged.connect(self._outputs_changed)
+            self._watch_devices()
+        else:
+            self._recheck.start()
 
     # -- properties ----------------------------------------------------------------------
 
@@ -352,6 +362,11 @@ class Player(QObject):
     @property
     def rate(self) -> float:
         return self._rate
+
+    @property
+    def volume(self) -> float:
+        """The output volume, 0.0 (silent) to 1.0 (the file as it is)."""
+        return self._volume
 
     @property
     def play_range_ms(self) -> tuple[int, int] | None:
@@ -451,7 +466,31 @@ class Player(QObject):
             with self._stream.cond:
                 self._stream.rate = self._rate
 
+    def set_volume(self, volume: float) -> None:
+        """Output volume, clamped to 0.0-1.0 (applies at once while playing)."""
+        self._volume = float(min(1.0, max(0.0, volume)))
+        if self._sink is not None:
+            self._sink.setVolume(self._volume)
+
+    def recheck_output(self) -> bool:
+        """Look for an output device now (a sound server may have started); True if one."""
+        if self._media is None:
+            if not audio_backend_reachable():
+                return False
+            self._recheck.stop()
+            self._watch_devices()
+            if self._available:
+                self.availability_changed.emit(True)
+            return self._available
+        self._outputs_changed()
+        return self._available
+
     # -- internals -----------------------------------------------------------------------
+
+    def _watch_devices(self) -> None:
+        self._media = QMediaDevices(self)
+        self._available = bool(QMediaDevices.audioOutputs())
+        self._media.audioOutputsChanged.connect(self._outputs_changed)
 
     def _set_state(self, state: str) -> None:
         if state != self._state:
@@ -506,6 +545,7 @@ class Player(QObject):
         self._device.open(QIODevice.OpenModeFlag.ReadOnly)
         sink = QAudioSink(device, fmt, self)
         sink.setBufferSize(int(BUFFER_SECONDS * fmt.sampleRate()) * stream.frame_bytes)
+        sink.setVolume(self._volume)
         self._sink = sink
         sink.start(self._device)
         if sink.error() != QAudio.Error.NoError:
@@ -577,4 +617,5 @@ class Player(QObject):
 
     def shutdown(self) -> None:
         """Stop playback and the feeder thread (call before the app quits)."""
+        self._recheck.stop()
         self._halt()

@@ -26,6 +26,7 @@ from relay_desktop.api import errors
 from relay_desktop.core.annotations.document import Region
 from relay_desktop.core.annotations.push import PushResult, SetLocked, push_set
 from relay_desktop.core.journal import Journal
+from relay_desktop.core.text import plural
 from relay_desktop.services.api_worker import ApiWorker, Priority
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class SyncState:
         if self.kind == "error":
             return f"Sync error: {self.pending} unsynced"
         if self.kind == "conflict":
-            return f"Published elsewhere: {self.pending} local edits kept"
+            return f"Published elsewhere: {plural(self.pending, 'local edit')} kept"
         if self.kind == "read_only":
             return "Read-only (published)"
         return self.kind
@@ -296,7 +297,7 @@ class SyncService(QObject):
         self._refresh(entry)
         self._finish_waiters(entry, not rejected,
                              "" if not rejected else
-                             f"{len(rejected)} regions were refused by the server.")
+                             f"{plural(len(rejected), 'region')} refused by the server.")
 
     def _on_push_failed(self, set_id: str, exc: object) -> None:
         entry = self._sets.get(set_id)
@@ -344,7 +345,8 @@ class SyncService(QObject):
             if rejected and len(rejected) >= entry.pending:
                 msg = "; ".join(sorted(set(rejected.values())))
                 self._set_state(entry, SyncState("error", entry.pending,
-                                                 f"The server refused {len(rejected)} regions: "
+                                                 f"The server refused "
+                                                 f"{plural(len(rejected), 'region')}: "
                                                  f"{msg}", rejected=rejected))
             else:
                 self._set_state(entry, SyncState("unsynced", entry.pending))

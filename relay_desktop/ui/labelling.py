@@ -10,22 +10,33 @@ spectrogram for whichever file it shows.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from relay_desktop.api.models import AnnotationSet, AudioFile, Dataset
 from relay_desktop.core.journal import Journal
 from relay_desktop.services.annotation_session import AnnotationSession
 from relay_desktop.services.context import AppContext, ConnectionInfo
+from relay_desktop.services.local_draft import (
+    LOCAL_DATASET,
+    NOT_PUBLISHABLE,
+    LocalDraftStore,
+    local_ids,
+    open_local_draft,
+)
 from relay_desktop.services.sync import SyncService
 from relay_desktop.ui.annotations import AnnotationEditor, SetsPanel
 
 log = logging.getLogger(__name__)
 
 NO_SET = "Open an annotation set (double-click it above) to label the file in the editor."
+LOCAL_JOURNAL = "local-drafts.sqlite3"
 
 
 def journal_scope(connection: ConnectionInfo) -> str:
@@ -38,7 +49,19 @@ def journal_scope(connection: ConnectionInfo) -> str:
 
 
 class LabellingPanel(QWidget):
-    """Annotation sets above, the open set's table/history/actions below."""
+    """Annotation sets above, the open set's table/history/actions below.
+
+    Signals:
+        session_changed(object): the open set's AnnotationSession (None when closed) or
+            its region layer changed (the Edit menu follows it).
+        audio_requested(object): open this AudioFile in the waveform (a region of
+            another file was activated; it is selected once the file is shown).
+        notice(str): a finished export, import or publish, for the status bar.
+    """
+
+    session_changed = Signal(object)
+    audio_requested = Signal(object)
+    notice = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +73,8 @@ class LabellingPanel(QWidget):
         self.audio_editor: Any = None
         self.dataset: Dataset | None = None
         self.audio: AudioFile | None = None
+        self.local_store: LocalDraftStore | None = None
+        self._pending_region: str | None = None
         self.placeholder = QLabel("Connect to a workspace to see its annotation sets.")
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -94,7 +119,13 @@ class LabellingPanel(QWidget):
 
     def _teardown(self) -> None:
         self.close_set()
+        if self.local_store is not None:
+            self.local_store.close()
+            self.local_store.journal.close()
+            self.local_store.deleteLater()
+            self.local_store = None
         if self.sets_panel is not None:
+            self.sets_panel.detach()
             self.sets_panel.setParent(None)
             self.sets_panel.deleteLater()
             self.sets_panel = None
@@ -135,8 +166,17 @@ class LabellingPanel(QWidget):
         """The central editor whose waveform shows the regions (None when there is none)."""
         self.audio_editor = audio_editor
         if self.editor is not None and audio_editor is not None:
+            if self.editor.layer is not None:
+                with contextlib.suppress(RuntimeError):  # the old waveform may be gone
+                    self.editor.layer.detach()
             self.editor.attach_waveform(audio_editor.view, audio_editor.player)
             self._show_current_file()
+        self.session_changed.emit(self.session)
+
+    @property
+    def layer(self) -> Any:
+        """The open set's RegionLayer on the waveform (None without a set or waveform)."""
+        return self.editor.layer if self.editor is not None else None
 
     def set_dataset(self, dataset: Dataset | None) -> None:
         if dataset is not None and self.dataset is not None and dataset.id == self.dataset.id:
@@ -148,12 +188,54 @@ class LabellingPanel(QWidget):
 
     def show_audio(self, audio: AudioFile) -> None:
         """The file now shown in the waveform."""
+        if self.is_local:
+            self.close_set()
         self.audio = audio
         self._show_current_file()
+
+    def show_local_file(self, path: Path, duration_ms: int | None) -> AnnotationSession | None:
+        """A file from disk (File > Open audio file…) is now shown: label it in a local draft.
+
+        The draft lives only on this computer (see ``services.local_draft``); it offers the
+        artifact types of the set that was open, else a few common ones.
+        """
+        if self.context is None:
+            return None
+        types = list(self.session.document.artifact_types) if self.session is not None else None
+        self.close_set()
+        self.audio = None
+        if self.local_store is None:
+            journal = Journal(self.context.paths.data / LOCAL_JOURNAL)
+            self.local_store = LocalDraftStore(journal, self)
+        session = open_local_draft(self.local_store, path, duration_ms, types, parent=self)
+        editor = AnnotationEditor(session)
+        self.session, self.editor = session, editor
+        session.load_failed.connect(editor.show_message)
+        if self.audio_editor is not None:
+            editor.attach_waveform(self.audio_editor.view, self.audio_editor.player)
+        editor.set_audio_file(local_ids(path)[1], duration_ms)
+        editor.publish_button.setToolTip(NOT_PUBLISHABLE)
+
+        def loaded() -> None:
+            editor.title.setText(f"{path.name}: labels kept on this computer")
+            editor.publish_button.setEnabled(False)
+
+        session.loaded.connect(loaded)
+        self._replace_lower(editor)
+        self.session_changed.emit(session)
+        return session
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the open draft is a local file's (not a dataset's)."""
+        return self.session is not None and self.session.dataset_id == LOCAL_DATASET
 
     def _show_current_file(self) -> None:
         if self.editor is not None and self.audio is not None:
             self.editor.set_audio_file(self.audio.id, self.audio.duration_ms)
+            pending, self._pending_region = self._pending_region, None
+            if pending:
+                self.editor.show_region(pending)
 
     # -- the open set ------------------------------------------------------------------
 
@@ -169,9 +251,50 @@ class LabellingPanel(QWidget):
             self.editor.attach_waveform(self.audio_editor.view, self.audio_editor.player)
         self._show_current_file()
         self._replace_lower(self.editor)
+        self.editor.file_requested.connect(self._request_file)
+        self.editor.notice.connect(self.notice)
+        self.session.loaded.connect(self._show_live_counts)
+        self.session.changed.connect(lambda _change: self._show_live_counts())
+        self.session.published.connect(self._on_published)
+        self.session.moved.connect(lambda _s: self._refresh_sets())
         self.session.open()
+        self.session_changed.emit(self.session)
+
+    def _refresh_sets(self) -> None:
+        if self.sets_panel is not None:
+            self.sets_panel.refresh()
+
+    def _file_failed(self, exc: BaseException) -> None:
+        if self.editor is not None:
+            self.editor.show_message(f"The region's audio file could not be opened: {exc}")
+
+    def _request_file(self, audio_file_id: str, local_id: str) -> None:
+        """Fetch the AudioFile (off the GUI thread) and ask for it to be opened."""
+        if self.context is None or self.dataset is None:
+            return
+        self._pending_region = local_id
+        ds = self.dataset.id
+        handle = self.context.worker.submit(
+            lambda client, cancel, _progress: client.audio.get(ds, audio_file_id, cancel=cancel),
+            description="Opening the region's audio file")
+        handle.succeeded.connect(self.audio_requested)
+        handle.failed.connect(self._file_failed)
+
+    def _show_live_counts(self) -> None:
+        """The open set's row in the sets table follows its edits as they happen."""
+        session, panel = self.session, self.sets_panel
+        if session is None or panel is None or session.read_only:
+            return
+        by_type = Counter(r.artifact_type for r in session.document)
+        panel.show_live_counts(session.set_id, sum(by_type.values()), by_type)
+
+    def _on_published(self, new_set: AnnotationSet) -> None:
+        if self.sets_panel is not None:
+            self.sets_panel.show_set(new_set)
 
     def close_set(self) -> None:
+        if self.sets_panel is not None:
+            self.sets_panel.forget_live_counts()
         if self.editor is not None and self.editor.layer is not None:
             self.editor.layer.detach()
         if self.session is not None:
@@ -182,3 +305,4 @@ class LabellingPanel(QWidget):
             self.editor = None
             if self.sync is not None:
                 self._show_hint(NO_SET)
+            self.session_changed.emit(None)

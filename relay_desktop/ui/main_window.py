@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -32,19 +32,33 @@ from PySide6.QtWidgets import (
 from relay_desktop import __version__
 from relay_desktop.api.models import AudioFile, Dataset
 from relay_desktop.core.connections import LOCAL_ID
+from relay_desktop.core.settings import Settings
+from relay_desktop.core.uploads.state import UploadTarget
 from relay_desktop.services.connections import ConnectionManager
 from relay_desktop.services.context import AppContext
 from relay_desktop.ui.audio_list import AudioListView
 from relay_desktop.ui.connection import ConnectionsDialog, FirstRunScreen
 from relay_desktop.ui.datasets import DatasetBrowser
+from relay_desktop.ui.edit_menu import EditMenu
 from relay_desktop.ui.errors import show_error
+from relay_desktop.ui.local_file import ask_for_audio_file
 from relay_desktop.ui.log_view import LogView
+from relay_desktop.ui.playback_menu import PlaybackMenu
+from relay_desktop.ui.preferences import PreferencesDialog
 from relay_desktop.ui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from relay_desktop.ui.theme import icon
+from relay_desktop.ui.uploads import UploadActions, UploadQueuePanel
 
 log = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 2
+#: first run: the window's share of the screen, the bottom docks' share of its height,
+#: and the side panels' share of its width (within SIDE_MIN..SIDE_MAX pixels)
+SCREEN_SHARE = 0.85
+BOTTOM_SHARE = 0.3
+SIDE_SHARE = 0.3
+SIDE_MIN, SIDE_MAX = 350, 560
+
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
     "right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -93,6 +107,7 @@ class MainWindow(QMainWindow):
         context_changed(object): the AppContext now in use (None when disconnected).
         dataset_selected(object): the Dataset selected in the browser (or None).
         audio_file_activated(object): the AudioFile the user opened.
+        local_file_requested(object): File > Open audio file… chose this Path.
     """
 
     local_requested = Signal()
@@ -101,6 +116,7 @@ class MainWindow(QMainWindow):
     context_changed = Signal(object)
     dataset_selected = Signal(object)
     audio_file_activated = Signal(object)
+    local_file_requested = Signal(object)
 
     def __init__(self, manager: ConnectionManager, layout_file: Path | None = None,
                  theme_mode: str = "system") -> None:
@@ -108,7 +124,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.manager = manager
         self.context: AppContext | None = None
+        self.settings: Settings | None = None  # the user's preferences (set by the app)
         self.shortcuts = ShortcutRegistry()
+        self.keymap = self.shortcuts.keymap  # what the editor's key handlers look keys up in
         self._layout_file = layout_file
         self._panels: list[QDockWidget] = []
         self._error_box: QMessageBox | None = None
@@ -153,12 +171,24 @@ class MainWindow(QMainWindow):
         self.view_menu = QMenu("&View", self)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # side panels (the Labels dock) run the full height; the bottom docks sit under
+        # the editor only, so the waveform keeps most of the height
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._home_areas: dict[QDockWidget, Qt.DockWidgetArea] = {}
+        self._connected_only: list[QDockWidget] = []
         self.dataset_dock = self._dock(self.datasets, "Datasets", "datasetsDock", "left")
         self.audio_dock = self._dock(self.audio_list, "Audio files", "audioDock", "bottom")
         self.log_dock = self._dock(self.log_view, "Log", "logDock", "bottom")
         self.tabifyDockWidget(self.audio_dock, self.log_dock)
+        self.uploads = UploadQueuePanel(self)
+        self.uploads_dock = self._dock(self.uploads, "Uploads", "uploadsDock", "bottom")
+        self.tabifyDockWidget(self.audio_dock, self.uploads_dock)
         self.audio_dock.raise_()
         self.log_dock.setVisible(False)
+        self.uploads_dock.setVisible(False)
+        self.upload_actions = UploadActions(self)
+        self._connect_uploads()
         self._build_menus(theme_mode)
         self.resize(1400, 860)
         self._default_sizes()
@@ -174,6 +204,12 @@ class MainWindow(QMainWindow):
         self.editor = widget
         self.editor_host.addWidget(widget)
         self.editor_host.setCurrentWidget(widget)
+        self.edit_menu.add_scope(widget)
+        self.playback_menu.set_editor(widget)
+        error = getattr(widget, "error", None)  # e.g. "No audio output device: …" on Play
+        if error is not None:
+            error.connect(lambda text: self.status.showMessage(text, 10000))
+        self.open_file_action.setEnabled(callable(getattr(widget, "open_file", None)))
         setter = getattr(widget, "set_context", None)
         if callable(setter):
             setter(self.context)
@@ -183,6 +219,8 @@ class MainWindow(QMainWindow):
         """Add ``widget`` as a dock (its visibility toggle goes in the View menu)."""
         name = object_name or f"{type(widget).__name__}Dock"
         dock = self._dock(widget, title, name, area)
+        self._connected_only.append(dock)  # nothing to show on the welcome page
+        dock.setVisible(self.context is not None)
         setter = getattr(widget, "set_context", None)
         if callable(setter):
             setter(self.context)
@@ -196,7 +234,9 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(AREAS[area] if isinstance(area, str) else area, dock)
+        home = AREAS[area] if isinstance(area, str) else area
+        self.addDockWidget(home, dock)
+        self._home_areas[dock] = home
         toggle = dock.toggleViewAction()
         separator = getattr(self, "_panels_end", None)
         if separator is None:
@@ -232,9 +272,29 @@ class MainWindow(QMainWindow):
         self.switch_menu.aboutToShow.connect(self._fill_switch_menu)
         self.quit_action = self._action("File", "&Quit", "Ctrl+Q",
                                         self.close)
+        self.shortcuts.register("File", self.upload_actions.add_files_action, "Ctrl+O")
+        self.shortcuts.register("File", self.upload_actions.add_folder_action, "Ctrl+Shift+O")
+        self.preferences_action = self._action("File", "&Preferences…", "Ctrl+,",
+                                               self.show_preferences)
+        self.open_file_action = self._action("File", "&Open audio file…", "Ctrl+Alt+O",
+                                             self.open_audio_file)
+        self.open_file_action.setEnabled(False)
+        self.open_file_action.setToolTip("Look at, play and label a file on this computer "
+                                         "without adding it to a dataset")
+        self.edit_menu = EditMenu(self, self.shortcuts)
+        self.edit_menu.message.connect(lambda text: self.status.showMessage(text, 8000))
+        bar.addMenu(self.edit_menu.menu)
+        file_menu.setToolTipsVisible(True)  # why "Add audio files…" is disabled
         file_menu.addAction(self.connections_action)
         file_menu.addMenu(self.switch_menu)
         file_menu.addAction(self.local_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.open_file_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.upload_actions.add_files_action)
+        file_menu.addAction(self.upload_actions.add_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.preferences_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -258,8 +318,13 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         self.focus_audio_action = self._action("Audio", "Go to the &file list", "Ctrl+L",
                                                self.audio_list.table.setFocus)
+        self.shortcuts.register("Audio", self.audio_list.delete_action, "Del",
+                                command_id="audio.delete_files", scope="audio list",
+                                text="Delete the selected files… (in the file list)")
         audio_menu.addAction(self.focus_audio_action)
 
+        self.playback_menu = PlaybackMenu(self.shortcuts, self)
+        bar.addMenu(self.playback_menu)
         bar.addMenu(self.view_menu)
         self._panels_end = self.view_menu.addSeparator()
         theme_menu = self.view_menu.addMenu("&Theme")
@@ -321,6 +386,14 @@ class MainWindow(QMainWindow):
         return dialog
 
     @Slot()
+    def open_audio_file(self) -> Path | None:
+        """File > Open audio file…: ask for a file on disk and open it in the editor."""
+        path = ask_for_audio_file(self)
+        if path is not None:
+            self.local_file_requested.emit(path)
+        return path
+
+    @Slot()
     def show_about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "About Relay Desktop",
                           f"Relay Desktop {__version__}\nLabel, train and detect artifacts in "
@@ -344,6 +417,65 @@ class MainWindow(QMainWindow):
             self.theme_actions[mode].setChecked(True)
         self.audio_list.model.theme = effective
         self.audio_list.table.viewport().update()
+        self.uploads.set_theme(effective)
+
+    # -- uploads -------------------------------------------------------------------------
+
+    def _connect_uploads(self) -> None:
+        for drop in (self.datasets.drop_target, self.audio_list.drop_target):
+            drop.hint_changed.connect(lambda text: self.status.showMessage(text, 4000))
+            drop.refused.connect(lambda text: self.status.showMessage(text, 8000))
+        self.datasets.files_dropped.connect(self.upload_files)
+        self.audio_list.files_dropped.connect(self.upload_files)
+        self.upload_actions.upload_requested.connect(self.upload_files)
+        self.audio_list.reupload_requested.connect(self._reupload)
+        self.audio_list.files_deleted.connect(lambda ds, _ids: self.datasets.refresh_counts(ds))
+        self.uploads.files_added.connect(self.show_uploads)
+        self.uploads.totals_changed.connect(self.status.set_upload_totals)
+        self.uploads.dataset_changed.connect(self.audio_list.on_dataset_changed)
+        self.uploads.dataset_changed.connect(self.datasets.refresh_counts)
+        self.uploads.file_processed.connect(self.audio_list.on_file_processed)
+        self.status.uploads_requested.connect(self.show_uploads)
+
+    @Slot(object, object)
+    def upload_files(self, paths: list[Path], target: UploadTarget) -> bool:
+        """Queue ``paths`` (files or folders) for upload to ``target`` (an UploadTarget)."""
+        manager = self.context.uploads if self.context is not None else None
+        if manager is None:
+            self.status.showMessage("Connect to a server before uploading files.", 8000)
+            return False
+        manager.add_paths(paths, target)
+        self.show_uploads()
+        return True
+
+    @Slot(str, str, object)
+    def _reupload(self, dataset_id: str, audio_id: str, path: Path) -> None:
+        manager = self.context.uploads if self.context is not None else None
+        if manager is not None:
+            manager.reupload(dataset_id, audio_id, path)
+            self.show_uploads()
+
+    @Slot()
+    def show_uploads(self) -> None:
+        self.uploads_dock.show()
+        self.uploads_dock.raise_()
+
+    @Slot()
+    def show_preferences(self) -> PreferencesDialog | None:
+        settings = self.context.settings if self.context is not None else self.settings
+        if settings is None:
+            return None
+        dialog = PreferencesDialog(settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.lanes_changed.connect(self._set_lanes)
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _set_lanes(self, lanes: int) -> None:
+        manager = self.context.uploads if self.context is not None else None
+        if manager is not None:
+            manager.set_lanes(lanes)
 
     # -- connection ---------------------------------------------------------------------
 
@@ -382,7 +514,7 @@ class MainWindow(QMainWindow):
 
     def _show_connected(self, connected: bool) -> None:
         self.pages.setCurrentWidget(self.editor_host if connected else self.first_run)
-        for dock in (self.dataset_dock, self.audio_dock):
+        for dock in (self.dataset_dock, self.audio_dock, *self._connected_only):
             dock.setVisible(connected)
 
     def _update_title(self) -> None:
@@ -419,6 +551,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_dataset_selected(self, dataset: Dataset | None) -> None:
         self.audio_list.set_dataset(dataset)
+        self.upload_actions.set_dataset(dataset)
         self.dataset_selected.emit(dataset)
 
     @Slot(object)
@@ -456,15 +589,47 @@ class MainWindow(QMainWindow):
         self._layout_restored = restored
         return restored
 
+    def fit_to_screen(self, share: float = SCREEN_SHARE) -> None:
+        """Open at ``share`` of the screen's available area, centred (first run)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        size = QSize(int(area.width() * share), int(area.height() * share))
+        self.resize(size)
+        self.move(area.x() + (area.width() - size.width()) // 2,
+                  area.y() + (area.height() - size.height()) // 2)
+
+    def _side_width(self) -> int:
+        """The default width of a side panel (the Labels dock) for the window's width."""
+        return max(SIDE_MIN, min(SIDE_MAX, int(self.width() * SIDE_SHARE)))
+
     def _default_sizes(self) -> None:
-        self.resizeDocks([self.dataset_dock], [270], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.audio_dock], [max(260, int(self.height() * 0.48))],
+        """The first-run arrangement: datasets left, Labels right, a short audio list below."""
+        self.resizeDocks([self.dataset_dock], [min(270, max(200, self.width() // 6))],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.audio_dock], [max(170, int(self.height() * BOTTOM_SHARE))],
                          Qt.Orientation.Vertical)
+        side = [d for d in self._panels if d not in (self.dataset_dock,) and not d.isFloating()
+                and self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        if side:
+            self.resizeDocks(side, [self._side_width()] * len(side), Qt.Orientation.Horizontal)
+
+    def _widen_side_panels(self) -> None:
+        """After the window grew, side panels squeezed by an earlier shrink get their room back."""
+        want = self._side_width()
+        narrow = [d for d in self._panels if d.isVisible() and not d.isFloating()
+                  and self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea
+                  and d.width() < want]
+        if narrow:
+            self.resizeDocks(narrow, [want] * len(narrow), Qt.Orientation.Horizontal)
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         if not self._layout_restored and not self.isVisible():
             self._default_sizes()
+        elif self.isVisible() and event.size().width() > event.oldSize().width() > 0:
+            QTimer.singleShot(0, self._widen_side_panels)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -474,14 +639,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reset_layout(self) -> None:
+        """The first-run arrangement: every dock back in its home area, at its default size."""
         for dock in self._panels:
             dock.setFloating(False)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dataset_dock)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.audio_dock)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+            self.addDockWidget(self._home_areas.get(dock, Qt.DockWidgetArea.RightDockWidgetArea),
+                               dock)
         self.tabifyDockWidget(self.audio_dock, self.log_dock)
-        self.dataset_dock.show()
-        self.audio_dock.show()
+        self.tabifyDockWidget(self.audio_dock, self.uploads_dock)
+        connected = self.context is not None
+        for dock in (self.dataset_dock, self.audio_dock, *self._connected_only):
+            dock.setVisible(connected)
+        self.log_dock.hide()
+        self.uploads_dock.hide()
         self.audio_dock.raise_()
         QTimer.singleShot(0, self._default_sizes)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -128,3 +129,117 @@ class Annotation(Base):
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     extra_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrainingJob(Base):
+    """A request to train a detector on one published annotation set (migration 0004)."""
+
+    __tablename__ = "training_jobs"
+    __table_args__ = (
+        Index("ix_training_jobs_tenant_created", "tenant_id", "created_at"),
+        Index("ix_training_jobs_status", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    annotation_set_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("annotation_sets.id", ondelete="CASCADE")
+    )
+    # the effective configuration, defaults filled in
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pending | queued | training | completed | failed | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the model it produced (plain column: models.training_job_id points back)
+    model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # {"epoch": int, "epochs": int, "train_loss": [float], "validation_loss": [float]}
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Model(Base):
+    """A trained detector; its weights live in object storage under ``storage_key``."""
+
+    __tablename__ = "models"
+    __table_args__ = (Index("ix_models_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    artifact_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # lineage as plain columns: a model outlives the dataset and job it came from
+    training_job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    annotation_set_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    eval_metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    storage_key: Mapped[str] = mapped_column(String(1000))
+    feature_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InferenceJob(Base):
+    """A batch of files to run one model over (migration 0004)."""
+
+    __tablename__ = "inference_jobs"
+    __table_args__ = (
+        Index("ix_inference_jobs_tenant_created", "tenant_id", "created_at"),
+        Index("ix_inference_jobs_status", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    model_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pending | processing | completed | failed | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    total_files: Mapped[int] = mapped_column(Integer, default=0)
+    processed_files: Mapped[int] = mapped_column(Integer, default=0)
+    failed_files: Mapped[int] = mapped_column(Integer, default=0)
+    total_detections: Mapped[int] = mapped_column(Integer, default=0)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class InferenceFile(Base):
+    """One audio file of an inference job and its detections (migration 0004)."""
+
+    __tablename__ = "inference_files"
+    __table_args__ = (
+        Index("ix_inference_files_job_created", "inference_job_id", "created_at"),
+        Index("ix_inference_files_status", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    inference_job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inference_jobs.id", ondelete="CASCADE")
+    )
+    original_filename: Mapped[str] = mapped_column(String(500))
+    # exposed as `s3_key`
+    storage_key: Mapped[str] = mapped_column(String(1000))
+    content_type: Mapped[str] = mapped_column(String(200))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    # set when the file was taken from a dataset (extension)
+    source_audio_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # pending | queued | processing | completed | failed | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    detections: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    detection_count: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

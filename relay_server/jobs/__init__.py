@@ -1,1 +1,1 @@
-"""Background work on huey: the queue, its tasks, the in-process consumer, the worker CLI."""
+"""Background work on huey: the queue (SQLite or Redis), its tasks, leases, the reaper, workers."""

@@ -1,53 +1,38 @@
-"""The task queue: huey on SQLite in the data folder, and the tasks it runs.
+"""The task queue: huey on SQLite in the data folder (or on Redis), and the tasks it runs.
 
 Tasks are registered by name in :data:`TASKS`; each receives the
 :class:`JobContext` and its keyword arguments. The same names are registered
 in the server's embedded consumer and in ``relay-server worker`` processes,
-so either can run any queued task. Job state lives in the database, not in
-the queue: a task lost in a crash is queued again from the database on
-start-up (see :mod:`relay_server.jobs.recovery`).
+so either can run any queued task. With ``settings.queue_url`` set
+(``RELAY_QUEUE_URL=redis://host:port/db``) the queue lives on Redis and
+workers on other machines share it. Job state lives in the database, not in
+the queue: a task lost in a crash is queued again from the database (see
+:mod:`relay_server.jobs.recovery`).
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from huey import SqliteHuey
-from huey.api import Task
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey, Task
 from huey.consumer import Consumer
-from sqlalchemy.orm import Session, sessionmaker
 
-from relay_server.config import ServerSettings
-from relay_server.processing.pipeline import ProcessingContext, mark_failed, process_audio
-from relay_server.storage.base import Storage
+from relay_server.config import check_queue_url
+from relay_server.jobs.context import JobContext
+from relay_server.processing.pipeline import mark_failed, process_audio
+
+__all__ = ["TASKS", "JobContext", "RelayConsumer", "TaskQueue", "TaskSpec", "make_huey"]
 
 log = logging.getLogger("relay_server.jobs")
 RETRIES = 2
 RETRY_DELAY_S = 3
-
-
-@dataclass
-class JobContext:
-    """What tasks need: settings, database sessions, object storage, a stop flag."""
-
-    settings: ServerSettings
-    session_factory: sessionmaker[Session]
-    storage: Storage
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def scratch_dir(self) -> Path:
-        path = self.settings.data_dir / "tmp"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def processing(self) -> ProcessingContext:
-        return ProcessingContext(self.session_factory, self.storage, self.scratch_dir, self.stop)
 
 
 def run_process_audio(ctx: JobContext, task: Task | None, audio_id: str) -> None:
@@ -66,7 +51,46 @@ def run_process_audio(ctx: JobContext, task: Task | None, audio_id: str) -> None
 
 
 TaskFn = Callable[..., None]
-TASKS: dict[str, TaskFn] = {"process_audio": run_process_audio}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task: its function (or ``"module:function"``, imported when a queue is made).
+
+    ``retries`` is huey's retry count. Leased jobs use 0: their lease and the
+    reaper resume them, and a retry would only count as another attempt.
+    """
+
+    target: TaskFn | str
+    retries: int = 0
+    retry_delay_s: int = RETRY_DELAY_S
+
+    def resolve(self) -> TaskFn:
+        if not isinstance(self.target, str):
+            return self.target
+        module, _, name = self.target.partition(":")
+        fn: TaskFn = getattr(importlib.import_module(module), name)
+        return fn
+
+
+TASKS: dict[str, TaskSpec] = {
+    "process_audio": TaskSpec(run_process_audio, retries=RETRIES),
+    "train_model": TaskSpec("relay_server.jobs.training:run_train_model"),
+    "infer_file": TaskSpec("relay_server.jobs.inference:run_infer_file"),
+    "seed_demo_inference": TaskSpec("relay_server.jobs.demo_chain:run_seed_demo_inference"),
+}
+
+
+def make_huey(queue_url: str, queue_path: str) -> Huey:
+    """huey on Redis for a ``redis://`` URL, else on the SQLite file ``queue_path``."""
+    if queue_url:
+        check_queue_url(queue_url)
+        if importlib.util.find_spec("redis") is None:
+            raise RuntimeError("A Redis task queue needs the redis package: "
+                               "pip install 'relay-desktop[redis]'")
+        return RedisHuey(name="relay", url=queue_url, results=False, utc=True,
+                         read_timeout=1)
+    return SqliteHuey(name="relay", filename=queue_path, results=False, utc=True, timeout=30)
 
 
 class RelayConsumer(Consumer):  # type: ignore[misc]
@@ -75,7 +99,7 @@ class RelayConsumer(Consumer):  # type: ignore[misc]
     With ``embedded=True`` it leaves signal handling to its host (uvicorn).
     """
 
-    def __init__(self, huey: SqliteHuey, stop_event: threading.Event, embedded: bool,
+    def __init__(self, huey: Huey, stop_event: threading.Event, embedded: bool,
                  **options: Any) -> None:
         super().__init__(huey, **options)
         self._stop_event = stop_event
@@ -91,17 +115,27 @@ class RelayConsumer(Consumer):  # type: ignore[misc]
 
 
 class TaskQueue:
-    """The huey instance for one data folder, with every task bound to a context."""
+    """The huey instance for one data folder (or Redis URL), every task bound to a context."""
 
     def __init__(self, ctx: JobContext) -> None:
         self.ctx = ctx
-        self.huey = SqliteHuey(name="relay", filename=str(ctx.settings.queue_path),
-                               results=False, utc=True, timeout=30)
+        settings = ctx.settings
+        self.huey = make_huey(settings.queue_url, str(settings.queue_path))
+        ctx.enqueue_fn = self.enqueue
         self._tasks: dict[str, Any] = {}
-        for name, fn in TASKS.items():
-            self._tasks[name] = self.huey.task(name=name, retries=RETRIES,
-                                               retry_delay=RETRY_DELAY_S,
-                                               context=True)(self._bind(fn))
+        for name, spec in TASKS.items():
+            self._tasks[name] = self.huey.task(name=name, retries=spec.retries,
+                                               retry_delay=spec.retry_delay_s,
+                                               context=True)(self._bind(spec.resolve()))
+
+    @property
+    def location(self) -> str:
+        """Where the queue lives, for logs (the Redis URL without its password)."""
+        url = self.ctx.settings.queue_url
+        if url:
+            head, _, tail = url.rpartition("@")
+            return f"{url.split('://', 1)[0]}://{tail}" if head else url
+        return str(self.ctx.settings.queue_path)
 
     def _bind(self, fn: TaskFn) -> TaskFn:
         ctx = self.ctx
@@ -112,9 +146,17 @@ class TaskQueue:
         run.__name__ = fn.__name__
         return run
 
+    def has_task(self, name: str) -> bool:
+        """Whether task ``name`` is registered on this queue."""
+        return name in self._tasks
+
     def enqueue(self, name: str, **kwargs: Any) -> None:
         """Queue task ``name`` with keyword arguments (plain JSON-able values)."""
         self._tasks[name](**kwargs)
+
+    def schedule(self, name: str, delay_s: float, **kwargs: Any) -> None:
+        """Queue task ``name`` to run no sooner than ``delay_s`` seconds from now."""
+        self._tasks[name].schedule(kwargs=kwargs, delay=delay_s)
 
     def pending_kwargs(self, name: str) -> list[dict[str, Any]]:
         """Keyword arguments of the queued (not yet started) tasks called ``name``."""
@@ -134,3 +176,12 @@ class TaskQueue:
                              backoff=1.3, max_delay=0.5, scheduler_interval=1,
                              check_worker_health=True, shutdown_timeout=10,
                              graceful_signal="TERM")
+
+    def close(self) -> None:
+        """Release the queue's connections (SQLite file handles or the Redis pool)."""
+        storage = self.huey.storage
+        if hasattr(storage, "close"):
+            storage.close()
+        pool = getattr(storage, "pool", None)
+        if pool is not None:
+            pool.disconnect()

@@ -8,6 +8,7 @@ embedding step, and every object is written atomically under a fixed key.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -151,6 +152,27 @@ def _abandon(ctx: ProcessingContext, row: AudioFile) -> str:
     return status
 
 
+def _sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in blocks."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _record_hash(ctx: ProcessingContext, row: AudioFile, source: Path | None) -> None:
+    """Store the SHA-256 of the uploaded object (for duplicate checks) if not known yet."""
+    if row.content_sha256:
+        return
+    if source is None:
+        try:
+            with ctx.storage.local_copy(row.storage_key) as stored:
+                digest = _sha256(stored)
+        except ObjectNotFound:
+            return
+    else:
+        digest = _sha256(source)
+    _set(ctx, row.id, IN_PROGRESS, content_sha256=digest)
+
+
 def _run(ctx: ProcessingContext, row: AudioFile, scratch: Path) -> str:
     norm_key = derived_key(row.storage_key, NORMALIZED_NAME)
     feat_key = derived_key(row.storage_key, FEATURES_NAME)
@@ -159,6 +181,7 @@ def _run(ctx: ProcessingContext, row: AudioFile, scratch: Path) -> str:
     resume = (row.processing_status == "embedding" and row.normalized_key == norm_key
               and row.duration_ms is not None and ctx.storage.exists(norm_key))
     if resume:
+        _record_hash(ctx, row, None)
         with ctx.storage.local_copy(norm_key) as stored:
             shutil.copyfile(stored, norm_path)
     else:
@@ -167,6 +190,7 @@ def _run(ctx: ProcessingContext, row: AudioFile, scratch: Path) -> str:
             return _abandon(ctx, row)
         try:
             with ctx.storage.local_copy(row.storage_key) as source:
+                _record_hash(ctx, row, source)
                 result = normalize(source, norm_path, ctx.stop)
         except ObjectNotFound as exc:
             raise AudioError("The uploaded file is missing from storage") from exc

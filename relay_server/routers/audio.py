@@ -148,6 +148,10 @@ def list_audio(
     params: PageParams = Depends(page_params),
     processing_status: ProcessingStatus | None = Query(
         None, description="only files in this processing status"),
+    content_sha256: str | None = Query(
+        None, min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$",
+        description="Relay Local extension: only files whose uploaded bytes have this "
+                    "hex SHA-256"),
     tenant_id: uuid.UUID = Depends(current_tenant_id),
     session: Session = Depends(get_session),
 ) -> dict[str, object]:
@@ -157,6 +161,8 @@ def list_audio(
                                     AudioFile.tenant_id == tenant_id)
     if processing_status is not None:
         query = query.where(AudioFile.processing_status == processing_status.value)
+    if content_sha256 is not None:
+        query = query.where(AudioFile.content_sha256 == content_sha256.lower())
     rows, total = paginate(session, query.order_by(AudioFile.created_at, AudioFile.id), params)
     return envelope([AudioFileOut.model_validate(r) for r in rows], total, params)
 

@@ -21,6 +21,7 @@ from relay_server.schemas.datasets import (
     DatasetList,
     DatasetListItem,
     DatasetUpdate,
+    name_key,
 )
 from relay_server.schemas.datasets import Dataset as DatasetOut
 from relay_server.scoping import SessionDep, TenantDep, dataset_or_404, lock_dataset
@@ -32,18 +33,39 @@ router = APIRouter(prefix="/api/v1/datasets", tags=["Datasets"],
 
 
 def check_unique_type_names(types: list[ArtifactTypeIn], loc: list[str | int]) -> None:
-    """422 at ``loc + [i, "name"]`` for every artifact type that repeats an earlier name."""
-    seen: set[str] = set()
+    """422 at ``loc + [i, "name"]`` for every artifact type that repeats an earlier name.
+
+    Names are compared normalised and case-insensitively: "glitch" and "Glitch " are one type.
+    """
+    seen: dict[str, str] = {}
     errors = []
     for i, item in enumerate(types):
-        if item.name in seen:
+        key = name_key(item.name)
+        if key in seen:
+            same = "appears more than once" if seen[key] == item.name else (
+                f"is the same name as {seen[key]!r} (names ignore case and extra spaces)")
             errors.append(field_error(
                 [*loc, i, "name"],
-                f"Artifact type names must be unique within a dataset; {item.name!r} "
-                "appears more than once", "value_error.duplicate"))
-        seen.add(item.name)
+                f"Artifact type names must be unique within a dataset; {item.name!r} {same}",
+                "value_error.duplicate"))
+        seen.setdefault(key, item.name)
     if errors:
         raise FieldErrors(errors)
+
+
+def check_unique_dataset_name(session: Session, tenant_id: uuid.UUID, name: str,
+                              exclude: uuid.UUID | None = None) -> None:
+    """409 when another dataset of the tenant already has ``name`` (ignoring case and spaces).
+
+    Compared in Python so the rule is identical on SQLite and PostgreSQL; a tenant's
+    dataset names are a short list.
+    """
+    key = name_key(name)
+    query = select(Dataset.id, Dataset.name).where(Dataset.tenant_id == tenant_id)
+    for other_id, other_name in session.execute(query).all():
+        if other_id != exclude and name_key(other_name) == key:
+            raise conflict(f"A dataset named {other_name!r} already exists; "
+                           "choose a different name (names ignore case and extra spaces).")
 
 
 def _types_json(types: list[ArtifactTypeIn]) -> list[dict[str, Any]]:
@@ -78,10 +100,12 @@ def list_datasets(session: SessionDep, tenant_id: TenantDep,
     return envelope(items, int(total), params)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetOut)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetOut,
+             responses={409: {"model": ErrorResponse}})
 def create_dataset(body: DatasetCreate, session: SessionDep, tenant_id: TenantDep) -> Dataset:
-    """Create a dataset; artifact-type names must be unique within it."""
+    """Create a dataset; its name is unique for the tenant, its type names within it."""
     check_unique_type_names(body.artifact_types, ["body", "artifact_types"])
+    check_unique_dataset_name(session, tenant_id, body.name)
     now = utcnow()
     dataset = Dataset(tenant_id=tenant_id, name=body.name, description=body.description,
                       artifact_types=_types_json(body.artifact_types),
@@ -136,6 +160,8 @@ def update_dataset(dataset_id: uuid.UUID, body: DatasetUpdate, session: SessionD
                            f"{listing}. Delete or relabel those annotations first.")
         dataset.artifact_types = _types_json(body.artifact_types)
     if "name" in fields and body.name is not None:
+        if name_key(body.name) != name_key(dataset.name):  # a real rename (not a re-send)
+            check_unique_dataset_name(session, tenant_id, body.name, exclude=dataset.id)
         dataset.name = body.name
     if "description" in fields:
         dataset.description = body.description

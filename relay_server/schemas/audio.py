@@ -52,11 +52,16 @@ def _filename(value: str) -> str:
     return value
 
 
+AudioContentType = Annotated[str, Field(min_length=1, max_length=200),
+                             AfterValidator(_audio_type)]
+"""An audio MIME type (the reference's seven or a common alias), as upload bodies take it."""
+UploadFilename = Annotated[SafeStr, Field(min_length=1, max_length=500), AfterValidator(_filename)]
+"""A client's file name: 1-500 characters, not blank, no control characters."""
+
+
 class UploadUrlRequest(RequestModel):
-    filename: Annotated[SafeStr, Field(min_length=1, max_length=500),
-                        AfterValidator(_filename)]
-    content_type: Annotated[str, Field(min_length=1, max_length=200),
-                            AfterValidator(_audio_type)]
+    filename: UploadFilename
+    content_type: AudioContentType
     file_size: Annotated[StrictInt, Field(ge=1, le=MAX_UPLOAD_BYTES,
                                           description="bytes, at most 500 MiB")]
 
@@ -92,6 +97,10 @@ class AudioFileOut(ResponseModel):
     error_message: str | None
     created_at: UTCTimestamp
     updated_at: UTCTimestamp
+    content_sha256: str | None = Field(
+        None, description="Relay Local extension: hex SHA-256 of the uploaded bytes, set "
+                          "while the file is processed (null before, and for files "
+                          "processed before this field existed)")
 
 
 class AudioFileList(ResponseModel):

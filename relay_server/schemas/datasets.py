@@ -13,16 +13,27 @@ DEFAULT_COLOR = "#FF0000"
 MAX_ARTIFACT_TYPES = 100
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
+def normalise_name(value: str) -> str:
+    """``value`` without leading/trailing whitespace and with inner runs collapsed to one space."""
+    return " ".join(value.split())
+
+
+def name_key(value: str) -> str:
+    """What two names must share to count as the same name: normalised, case-insensitive."""
+    return normalise_name(value).casefold()
+
+
+def _normalised_not_blank(value: str) -> str:
+    value = normalise_name(value)
+    if not value:
         raise ValueError("must not be blank")
     return value
 
 
 Name = Annotated[SafeStr, StringConstraints(min_length=1, max_length=500),
-                 AfterValidator(_not_blank)]
+                 AfterValidator(_normalised_not_blank)]
 TypeName = Annotated[SafeStr, StringConstraints(min_length=1, max_length=100),
-                     AfterValidator(_not_blank)]
+                     AfterValidator(_normalised_not_blank)]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 
 

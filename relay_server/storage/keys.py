@@ -54,6 +54,17 @@ def audio_key(tenant_id: uuid.UUID, dataset_id: uuid.UUID, audio_id: uuid.UUID,
     return audio_prefix(tenant_id, dataset_id, audio_id) + safe_filename(filename)
 
 
+def inference_file_prefix(tenant_id: uuid.UUID, job_id: uuid.UUID, file_id: uuid.UUID) -> str:
+    """Every object of one uploaded inference file lives under this prefix."""
+    return f"tenants/{tenant_id}/inference-jobs/{job_id}/files/{file_id}/"
+
+
+def inference_file_key(tenant_id: uuid.UUID, job_id: uuid.UUID, file_id: uuid.UUID,
+                       filename: str) -> str:
+    """The key of an uploaded inference file: ``tenants/T/inference-jobs/J/files/F/<name>``."""
+    return inference_file_prefix(tenant_id, job_id, file_id) + safe_filename(filename)
+
+
 def derived_key(original_key: str, name: str) -> str:
     """A derived object next to an original (in a ``derived/`` folder no upload can use)."""
     return original_key.rsplit("/", 1)[0] + "/derived/" + name

@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str, key: str | None, base_url: str | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        timeout: float = 60, home: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELAY_")}
+    if home is not None:  # where `upload` keeps its resumable queue
+        env["RELAY_DESKTOP_HOME"] = str(home)
     if key is not None:
         env["RELAY_API_KEY"] = key
     if base_url is not None:
@@ -50,8 +52,9 @@ def test_upload_files_and_folders(relay_server: LiveServer, tmp_path: Path) -> N
     write_wav(tmp_path / "in" / "sub" / "b.wav")
     (tmp_path / "in" / "notes.txt").write_text("not audio")
     single = write_wav(tmp_path / "c.wav")
-    res = cli("upload", ds.id, str(tmp_path / "in"), str(single), key=key,
-              base_url=relay_server.base_url)
+    # write_wav makes identical files: sent anyway (the default skips duplicates)
+    res = cli("upload", ds.id, str(tmp_path / "in"), str(single), "--duplicates", "upload",
+              key=key, base_url=relay_server.base_url, home=tmp_path / "home")
     assert res.returncode == 0, res.stderr
     assert "uploaded 3 of 3 file(s)" in res.stderr
     assert len(res.stdout.splitlines()) == 3
@@ -68,8 +71,10 @@ def test_upload_reports_failures_with_nonzero_exit(fault: FaultServer, other_hos
         403, "AccessDenied", "Invalid according to Policy: Policy Condition failed")])
     write_wav(tmp_path / "1.wav")
     write_wav(tmp_path / "2.wav")
+    # one lane, and the two identical files both sent: the scripted replies go in file order
     res = cli("upload", "d", str(tmp_path / "1.wav"), str(tmp_path / "2.wav"),
-              str(tmp_path / "missing.wav"), key="k" * 10, base_url=fault.url)
+              str(tmp_path / "missing.wav"), "--lanes", "1", "--duplicates", "upload",
+              key="k" * 10, base_url=fault.url, home=tmp_path / "home")
     assert res.returncode == 1
     assert "2.wav: FAILED - Storage refused the upload (AccessDenied)" in res.stderr
     assert "uploaded 1 of 2 file(s), 1 failed, 1 skipped" in res.stderr

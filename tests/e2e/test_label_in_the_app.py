@@ -8,6 +8,7 @@ the sync journal, against a live Relay Local.
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ def test_draw_a_region_in_the_app_and_it_reaches_the_server(
     t = np.arange(16_000 * 3) / 16_000
     sf.write(wav, (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32), 16_000)
     with RelayClient(relay_server.base_url, relay_server.api_key) as client:
-        ds = client.datasets.create("app-e2e", artifact_types=[
+        ds = client.datasets.create(f"app-e2e-{uuid.uuid4().hex[:8]}", artifact_types=[
             {"name": "glitch", "color": "#ff4444"}, {"name": "click", "color": "#ffaa00"}])
         audio = _ready_audio(client, ds.id, wav)
         draft = client.annotation_sets.create(ds.id)

@@ -19,12 +19,13 @@ from relay_desktop.services.sync import SyncService
 from relay_desktop.ui.annotations.region_item import RegionItem
 from relay_desktop.ui.labelling import NO_SET, LabellingPanel, journal_scope
 from relay_desktop.ui.waveform.editor import AudioEditor
+from tests.gui.conftest import unique
 
 TYPES = [{"name": "click", "color": "#e53935"}, {"name": "pause", "color": "#43a047"}]
 
 
 def _dataset(client: RelayClient) -> tuple[Dataset, AudioFile]:
-    ds = client.datasets.create("labels-panel", artifact_types=TYPES)
+    ds = client.datasets.create(unique("labels-panel"), artifact_types=TYPES)
     ticket = client.audio.request_upload(ds.id, "take.wav", "audio/wav", 1000)
     return ds, client.audio.get(ds.id, ticket.audio_id)
 

@@ -16,7 +16,12 @@ import pytest
 from PySide6.QtGui import QFont, QImage
 from PySide6.QtWidgets import QApplication
 
-from relay_desktop.ui.waveform.axis import FrequencyAxisItem, TimeAxisItem, label
+from relay_desktop.ui.waveform.axis import (
+    FrequencyAxisItem,
+    TimeAxisItem,
+    clear_of_top,
+    label,
+)
 
 HOURS_10 = 36_000.0
 
@@ -40,6 +45,11 @@ class RefFrequencyAxis(pg.AxisItem):
     def __init__(self, orientation: str = "left") -> None:
         super().__init__(orientation)
         self.enableAutoSIPrefix(False)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:
+        # the same rule as FrequencyAxisItem: no label at the very top
+        return clear_of_top(super().tickValues(minVal, maxVal, size), minVal, maxVal, size,
+                            FrequencyAxisItem.TOP_CLEARANCE_PX)
 
 
 class Rig:

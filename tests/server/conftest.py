@@ -50,7 +50,11 @@ class Api:
 
     # ---- shortcuts that assert success
     def new_dataset(self, name: str = "Dataset", types: tuple[str, ...] = ("glitch", "click"),
-                    **extra: Any) -> dict[str, Any]:
+                    *, exact_name: bool = False, **extra: Any) -> dict[str, Any]:
+        """A new dataset; a tenant's dataset names are unique, so a suffix is added
+        unless ``exact_name``."""
+        if not exact_name:
+            name = f"{name} {uuid.uuid4().hex[:8]}"
         body = {"name": name, "artifact_types": [{"name": t} for t in types], **extra}
         r = self.post("/api/v1/datasets", json=body)
         assert r.status_code == 201, r.text

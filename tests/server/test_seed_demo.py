@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -73,9 +76,9 @@ def test_seed_demo_is_idempotent_and_ready(fresh_server: LiveServer) -> None:
     assert {(a["sample_rate"], a["channels"]) for a in audio["items"]} == {(16000, 1)}
 
     sets = api.get(f"/api/v1/datasets/{first}/annotation-sets").json()["items"]
-    assert sorted((s["version"], s["status"]) for s in sets) == [(1, "published"), (2, "draft")]
+    # only the ground truth: no empty draft the user did not make
+    assert sorted((s["version"], s["status"]) for s in sets) == [(1, "published")]
     truth = next(s for s in sets if s["version"] == 1)
-    draft = next(s for s in sets if s["version"] == 2)
     expected = Counter(a["artifact_type"] for e in manifest["files"] for a in e["annotations"])
     assert truth["total_annotations"] == sum(expected.values())
     assert truth["annotations_by_type"] == dict(expected)
@@ -87,7 +90,6 @@ def test_seed_demo_is_idempotent_and_ready(fresh_server: LiveServer) -> None:
                   if a["audio_file_id"] == by_name[first_file["filename"]]["id"])
     assert mine == sorted((a["artifact_type"], a["start_ms"], a["end_ms"])
                           for a in first_file["annotations"])
-    assert draft["total_annotations"] == 0
 
     link = api.get(f"/api/v1/datasets/{first}/audio/"
                    f"{by_name[first_file['filename']]['id']}/download-url").json()
@@ -97,6 +99,82 @@ def test_seed_demo_is_idempotent_and_ready(fresh_server: LiveServer) -> None:
     other = _seed(fresh_server, "someone-else")  # another tenant gets a dataset of its own
     assert other != first
     api.close()
+
+
+def test_heldout_recordings_use_other_voices_and_texts() -> None:
+    manifest = load_manifest()
+    heldout = manifest["heldout_files"]
+    assert len(heldout) == 2
+    names = {e["filename"] for e in manifest["files"]}
+    sentences = {s.strip() for e in manifest["files"] for s in e["text"].split(". ")}
+    size = 0
+    for entry in heldout:
+        assert entry["filename"] not in names
+        assert entry["voice"] not in {e["voice"] for e in manifest["files"]}
+        assert not sentences & {s.strip() for s in entry["text"].split(". ")}
+        info = sf.info(str(demo_dir() / entry["filename"]))
+        assert (info.samplerate, info.channels, info.format) == (16000, 1, "OGG")
+        assert abs(info.duration * 1000 - entry["duration_ms"]) < 50
+        size += (demo_dir() / entry["filename"]).stat().st_size
+        for item in entry["annotations"]:
+            assert 0 <= item["start_ms"] < item["end_ms"] <= entry["duration_ms"]
+    assert size < 700_000
+    kinds = Counter(a["artifact_type"] for e in heldout for a in e["annotations"])
+    assert set(kinds) == {"glitch", "long_pause", "click"}
+
+
+def _wait(what: str, check: Callable[[], Any], server: LiveServer, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}\n{server.log_tail()}")
+
+
+def test_seed_demo_trains_a_model_and_detects_on_heldout_audio_once(
+        fresh_server: LiveServer) -> None:
+    dataset_id = _seed(fresh_server)
+    api = Api(fresh_server.base_url, fresh_server.api_key)
+    try:
+        jobs = api.get("/api/v1/training-jobs", params={"dataset_id": dataset_id}).json()["items"]
+        assert len(jobs) == 1
+        job = jobs[0]
+        assert sorted(job["config"]["artifact_types"]) == ["click", "glitch", "long_pause"]
+        assert job["status"] in ("queued", "training")
+        assert _seed(fresh_server) == dataset_id  # a second seed while it trains adds nothing
+
+        done = _wait("the demo training job", lambda: (j := api.get(
+            f"/api/v1/training-jobs/{job['id']}").json())["status"] in (
+            "completed", "failed", "cancelled") and j, fresh_server, 300)
+        assert done["status"] == "completed", done
+        model = api.get(f"/api/v1/models/{done['model_id']}").json()
+        assert model["eval_metrics"]["per_class"]
+
+        heldout = {e["filename"] for e in load_manifest()["heldout_files"]}
+
+        def demo_inference() -> dict[str, Any] | None:
+            items = api.get("/api/v1/inference-jobs").json()["items"]
+            if not items:
+                return None
+            assert len(items) == 1
+            found: dict[str, Any] = api.get(f"/api/v1/inference-jobs/{items[0]['id']}").json()
+            return found if found["status"] in ("completed", "failed") else None
+
+        inference = _wait("the demo inference job", demo_inference, fresh_server, 120)
+        assert inference["model_id"] == done["model_id"]
+        assert inference["status"] == "completed", inference
+        assert {f["original_filename"] for f in inference["files"]} == heldout
+        assert {f["status"] for f in inference["files"]} == {"completed"}
+        assert inference["total_detections"] > 0
+
+        assert _seed(fresh_server) == dataset_id  # seeding again now creates nothing either
+        time.sleep(2)
+        assert len(api.get("/api/v1/training-jobs").json()["items"]) == 1
+        assert len(api.get("/api/v1/inference-jobs").json()["items"]) == 1
+    finally:
+        api.close()
 
 
 def test_manifest_is_valid_json_next_to_the_audio() -> None:

@@ -24,18 +24,22 @@ class AudioResource(Resource):
         return f"{API}/datasets/{seg(dataset_id)}/audio"
 
     def list(self, dataset_id: str, page: int = 1, page_size: int = 20,
-             processing_status: str | None = None, *,
+             processing_status: str | None = None, *, content_sha256: str | None = None,
              cancel: CancelToken | None = None) -> Page[AudioFile]:
+        """One page of the dataset's files; ``content_sha256`` is a Relay Local extension
+        filter (a server without it ignores the parameter: check ``AudioFile.content_sha256``)."""
         data = self._client._request(
             "GET", self._base(dataset_id), cancel=cancel,
             params={"page": page, "page_size": page_size,
-                    "processing_status": processing_status})
+                    "processing_status": processing_status,
+                    "content_sha256": content_sha256})
         return Page.from_json(data or {}, AudioFile.from_json, page=page, page_size=page_size)
 
     def iter_items(self, dataset_id: str, processing_status: str | None = None,
-                   page_size: int = 100, *,
+                   page_size: int = 100, *, content_sha256: str | None = None,
                    cancel: CancelToken | None = None) -> Iterator[AudioFile]:
         return iter_items(lambda p, s: self.list(dataset_id, p, s, processing_status,
+                                                 content_sha256=content_sha256,
                                                  cancel=cancel), page_size)
 
     def request_upload(self, dataset_id: str, filename: str, content_type: str, file_size: int,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,15 @@ class InferenceJobsResource(Resource):
                         timeout=self._client.timeout, content_type=ctype, progress=progress,
                         cancel=cancel)
         return self.confirm_file(job_id, ticket.file_id, cancel=cancel)
+
+    def add_dataset_files(self, job_id: str, audio_file_ids: Iterable[str], *,
+                          cancel: CancelToken | None = None) -> tuple[InferenceFile, ...]:
+        """Relay Local extension: run the job over ready audio already in the caller's
+        datasets (nothing is uploaded); the new files, queued, in the order given."""
+        data = self._client._request("POST", f"{self._files(job_id)}/from-dataset",
+                                     json={"audio_file_ids": list(audio_file_ids)},
+                                     cancel=cancel)
+        return tuple(InferenceFile.from_json(f) for f in (data or {}).get("files") or ())
 
     def get_file(self, job_id: str, file_id: str, *,
                  cancel: CancelToken | None = None) -> InferenceFile:

@@ -30,8 +30,10 @@ class TrainingJobsResource(Resource):
         return Page.from_json(data or {}, TrainingJob.from_json, page=page, page_size=page_size)
 
     def iter_items(self, page_size: int = 100, *, status: str | None = None,
+                   dataset_id: str | None = None,
                    cancel: CancelToken | None = None) -> Iterator[TrainingJob]:
-        return iter_items(lambda p, s: self.list(p, s, status=status, cancel=cancel), page_size)
+        return iter_items(lambda p, s: self.list(p, s, status=status, dataset_id=dataset_id,
+                                                 cancel=cancel), page_size)
 
     def get(self, job_id: str, *, cancel: CancelToken | None = None) -> TrainingJob:
         data = self._client._request("GET", f"{API}/training-jobs/{seg(job_id)}", cancel=cancel)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relay_desktop.core.annotations.document import AnnotationDocument, DocumentChange, Region
+from relay_desktop.core.text import plural
 
 
 class Command:
@@ -41,7 +42,7 @@ def describe_regions(verb: str, regions: tuple[Region, ...]) -> str:
     if len(regions) == 1:
         r = regions[0]
         return f"{verb} {r.artifact_type} {fmt_ms(r.start_ms)} to {fmt_ms(r.end_ms)}"
-    return f"{verb} {len(regions)} regions"
+    return f"{verb} {plural(len(regions), 'region')}"
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class UpdateRegion(Command):
 
     before: Region
     after: Region
-    kind: str = "edit"  # move | resize | relabel | confidence | nudge | edit
+    kind: str = "edit"  # move | resize | relabel | confidence | nudge | note | edit
 
     @property
     def text(self) -> str:  # type: ignore[override]
@@ -91,6 +92,8 @@ class UpdateRegion(Command):
             return f"Relabel {self.before.artifact_type} → {a.artifact_type}"
         if self.kind == "confidence":
             return f"Confidence {self.before.confidence:g} → {a.confidence:g}"
+        if self.kind == "note":
+            return f"Note on {a.artifact_type} at {fmt_ms(a.start_ms)}"
         verb = {"move": "Move", "resize": "Resize", "nudge": "Nudge"}.get(self.kind, "Edit")
         return f"{verb} {a.artifact_type} to {fmt_ms(a.start_ms)}-{fmt_ms(a.end_ms)}"
 

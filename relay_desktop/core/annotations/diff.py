@@ -14,9 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from relay_desktop.core.annotations.document import REGION_FIELDS, Region
+from relay_desktop.core.annotations.document import FIELD_DEFAULTS, REGION_FIELDS, Region
 
 CLIENT_ID_KEY = "client_id"
+NOTE_KEY = "note"
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,23 @@ class Plan:
         return (1 if self.creates else 0) + len(self.updates) + len(self.deletes)
 
 
+def extra_data(local_id: str, note: str) -> dict[str, Any]:
+    """The ``extra_data`` of a region: its local id, and its note when it has one."""
+    return {CLIENT_ID_KEY: local_id, **({NOTE_KEY: note} if note else {})}
+
+
 def create_payload(region: Region) -> dict[str, Any]:
     """The body of a create, carrying the local id so a lost response can be reconciled."""
     body = region.fields()
-    body["extra_data"] = {CLIENT_ID_KEY: region.local_id}
+    body["extra_data"] = extra_data(region.local_id, body.pop(NOTE_KEY))
+    return body
+
+
+def update_payload(local_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A PATCH body for ``changes``; a changed note is sent as the whole ``extra_data``."""
+    body = dict(changes)
+    if NOTE_KEY in body:
+        body["extra_data"] = extra_data(local_id, body.pop(NOTE_KEY))
     return body
 
 
@@ -78,7 +92,7 @@ def changed_fields(before: Mapping[str, Any] | None, region: Region) -> dict[str
     now = region.fields()
     if before is None:
         return now
-    return {k: v for k, v in now.items() if before.get(k) != v}
+    return {k: v for k, v in now.items() if before.get(k, FIELD_DEFAULTS.get(k)) != v}
 
 
 def diff(local: Iterable[LocalEntry], remote: Mapping[str, RemoteEntry]) -> Plan:
@@ -103,7 +117,7 @@ def diff(local: Iterable[LocalEntry], remote: Mapping[str, RemoteEntry]) -> Plan
             changes = changed_fields(known.fields if known else None, entry.region)
             if changes:
                 plan.updates.append(Operation("update", entry.local_id, entry.rev, server_id,
-                                              changes))
+                                              update_payload(entry.local_id, changes)))
             else:
                 plan.forgets.append(Operation("forget", entry.local_id, entry.rev, server_id))
     return plan

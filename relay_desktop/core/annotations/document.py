@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-REGION_FIELDS = ("audio_file_id", "artifact_type", "start_ms", "end_ms", "confidence")
+REGION_FIELDS = ("audio_file_id", "artifact_type", "start_ms", "end_ms", "confidence", "note")
+#: synced fields an older journal or server row may lack, with the value they then have
+FIELD_DEFAULTS: dict[str, Any] = {"confidence": 1.0, "note": ""}
 
 
 def new_local_id() -> str:
@@ -23,7 +25,10 @@ def new_local_id() -> str:
 
 @dataclass(frozen=True)
 class Region:
-    """One labelled span of one audio file, in integer milliseconds."""
+    """One labelled span of one audio file, in integer milliseconds, with an optional note.
+
+    The note is stored on the server in the annotation's ``extra_data.note``.
+    """
 
     local_id: str
     audio_file_id: str
@@ -31,6 +36,7 @@ class Region:
     start_ms: int
     end_ms: int
     confidence: float = 1.0
+    note: str = ""
 
     @property
     def duration_ms(self) -> int:
@@ -55,6 +61,7 @@ class Region:
             start_ms=int(data["start_ms"]),
             end_ms=int(data["end_ms"]),
             confidence=float(data.get("confidence", 1.0)),
+            note=str(data.get("note") or ""),
         )
 
 

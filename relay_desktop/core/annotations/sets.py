@@ -74,7 +74,9 @@ def copy_into_new_draft(client: RelayClient, dataset_id: str, source_set_id: str
                            "artifact_type": ann.artifact_type, "start_ms": ann.start_ms,
                            "end_ms": ann.end_ms, "confidence": ann.confidence,
                            "extra_data": {CLIENT_ID_KEY: new_local_id(),
-                                          "copied_from": ann.id}})
+                                          "copied_from": ann.id,
+                                          **({"note": ann.extra_data["note"]}
+                                             if (ann.extra_data or {}).get("note") else {})}})
         for start in range(0, len(bodies), 1000):
             client.annotations.bulk_create(dataset_id, new_set.id, bodies[start:start + 1000],
                                            cancel=cancel)

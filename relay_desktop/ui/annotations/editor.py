@@ -14,8 +14,10 @@ actions, and puts the set's regions on a waveform view through a
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relay_desktop.core.text import plural
 from relay_desktop.services.annotation_session import AnnotationSession
 from relay_desktop.services.sync import SyncState
 from relay_desktop.ui.annotations.history import HistoryPanel
@@ -36,9 +39,21 @@ from relay_desktop.ui.annotations.sync_indicator import SyncIndicator
 from relay_desktop.ui.annotations.table import RegionTable
 from relay_desktop.ui.annotations.type_picker import TypePicker
 
+log = logging.getLogger(__name__)
+
 
 class AnnotationEditor(QWidget):
-    """Table, history, type picker, save state and actions of one session."""
+    """Table, history, type picker, save state and actions of one session.
+
+    Signals:
+        notice(str): something finished that the status bar should confirm
+            (an export, import or publish); also written to the log.
+        file_requested(str, str): show this audio file (id) with this region
+            (local id) selected: a region of another file was activated.
+    """
+
+    notice = Signal(str)
+    file_requested = Signal(str, str)
 
     def __init__(self, session: AnnotationSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +63,7 @@ class AnnotationEditor(QWidget):
         self.lock_banner = QLabel()
         self.lock_banner.setObjectName("lockBanner")
         self.lock_banner.setStyleSheet("background: #37474f; color: #eceff1; padding: 4px;")
+        self.lock_banner.setWordWrap(True)  # a narrow Labels dock wraps it, never widens
         self.lock_banner.hide()
         self.title = QLabel()
         self.picker = TypePicker()
@@ -93,6 +109,9 @@ class AnnotationEditor(QWidget):
         self.import_button.clicked.connect(self.open_import_dialog)
         self.export_button.clicked.connect(self.open_export_dialog)
         self.table.region_activated.connect(self._activate)
+        session.published.connect(lambda s: self._notify(
+            f"Published annotation set v{getattr(s, 'version', self.session.version)} "
+            f"({plural(len(self.session.document), 'region')}): it is now read-only."))
         self._loaded()
 
     # -- wiring ------------------------------------------------------------------------
@@ -121,10 +140,28 @@ class AnnotationEditor(QWidget):
         if self.layer is not None:
             self.layer.set_current_type(name)
 
+    def _notify(self, text: str) -> None:
+        log.info("%s", text)
+        self.show_message(text)
+        self.notice.emit(text)
+
     def _activate(self, local_id: str) -> None:
         region = self.session.document.get(local_id)
-        if region is not None and self.layer is not None \
-                and region.audio_file_id == self.layer.audio_file_id:
+        if region is None:
+            return
+        if region.audio_file_id != self.audio_file_id:
+            self.session.select([local_id])
+            self.file_requested.emit(region.audio_file_id, local_id)
+        else:
+            self.show_region(local_id)
+
+    def show_region(self, local_id: str) -> None:
+        """Select a region of the file in the waveform and bring it into view."""
+        region = self.session.document.get(local_id)
+        if region is None:
+            return
+        self.session.select([local_id])
+        if self.layer is not None and region.audio_file_id == self.layer.audio_file_id:
             self.layer.show_region(region)
 
     def _loaded(self) -> None:
@@ -159,10 +196,14 @@ class AnnotationEditor(QWidget):
 
     def open_import_dialog(self) -> ImportDialog:
         dialog = ImportDialog(self.session, self.audio_file_id, self)
+        dialog.imported.connect(lambda n: self._notify(
+            f"Imported {plural(n, 'region')} from {dialog.path_edit.text().strip()}."))
         dialog.open()
         return dialog
 
     def open_export_dialog(self) -> ExportDialog:
         dialog = ExportDialog(self.session, self.audio_file_id, self)
+        dialog.exported.connect(lambda path: self._notify(
+            f"Exported {plural(dialog.exported_count, 'region')} to {path}."))
         dialog.open()
         return dialog

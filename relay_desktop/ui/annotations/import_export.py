@@ -3,7 +3,8 @@
 Reading, parsing and writing happen on the thread pool (through the session).
 An import first shows what will come in and every rejected row with its line
 and reason; the accepted regions are then added as one ordinary edit
-(undoable, journaled, synced).
+(undoable, journaled, synced). Export keeps the file name's extension in step
+with the chosen format and says when a format cannot keep the regions' notes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -30,7 +32,10 @@ from PySide6.QtWidgets import (
 
 from relay_desktop import formats
 from relay_desktop.core.annotations.document import Region, new_local_id
+from relay_desktop.core.text import plural
 from relay_desktop.services.annotation_session import AnnotationSession
+
+CHOOSE_FILE = "Choose where to save the file first."
 
 
 def to_format_regions(session: AnnotationSession, audio_file_id: str | None = None
@@ -38,8 +43,18 @@ def to_format_regions(session: AnnotationSession, audio_file_id: str | None = No
     """The session's regions (of one file, or all) as ``formats.Region``s."""
     doc = session.document
     return [formats.Region(r.audio_file_id, r.artifact_type, r.start_ms, r.end_ms, r.confidence,
-                           doc.filenames.get(r.audio_file_id))
+                           doc.filenames.get(r.audio_file_id), r.note)
             for r in doc if audio_file_id is None or r.audio_file_id == audio_file_id]
+
+
+def with_extension(path: str, fmt: str) -> str:
+    """``path`` with its format extension (any known one) replaced by ``fmt``'s."""
+    if not path:
+        return path
+    known = sorted(set(formats.EXTENSIONS.values()), key=len, reverse=True)
+    lowered = path.lower()
+    stem = next((path[: -len(ext)] for ext in known if lowered.endswith(ext.lower())), path)
+    return stem + formats.EXTENSIONS[fmt]
 
 
 def _path_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
@@ -67,7 +82,8 @@ class ExportDialog(QDialog):
         self.format_combo = QComboBox()
         for fmt in formats.FORMATS:
             self.format_combo.addItem(formats.LABELS[fmt], fmt)
-        self.whole_set = QRadioButton(f"The whole set ({len(session.document)} regions)")
+        self.whole_set = QRadioButton(
+            f"The whole set ({plural(len(session.document), 'region')})")
         name = session.document.filenames.get(current_file or "", "no file open")
         self.one_file = QRadioButton(f"This file only ({name})")
         self.one_file.setEnabled(current_file is not None)
@@ -86,10 +102,36 @@ class ExportDialog(QDialog):
         form.addRow("Regions:", self.whole_set)
         form.addRow("", self.one_file)
         form.addRow("File:", _path_row(self.path_edit, browse))
+        self.notes_hint = QLabel()
+        self.notes_hint.setObjectName("subtle")
+        self.notes_hint.setWordWrap(True)
+        self.exported_count = 0
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.notes_hint)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
+        self.format_combo.currentIndexChanged.connect(self._format_changed)
+        self.whole_set.toggled.connect(lambda _on: self._format_changed())
+        self.path_edit.textChanged.connect(self._path_changed)
+        self._format_changed()
+
+    def _format_changed(self) -> None:
+        """Keep the file's extension in step with the format; say if notes would be lost."""
+        path = self.path_edit.text().strip()
+        if path:
+            self.path_edit.setText(with_extension(path, self.fmt()))
+        audio = self.current_file if self.one_file.isChecked() else None
+        noted = sum(1 for r in to_format_regions(self.session, audio) if r.note)
+        keeps = formats.KEEPS_NOTES.get(self.fmt(), False)
+        self.notes_hint.setText("" if keeps or not noted else (
+            f"{formats.LABELS[self.fmt()]} cannot keep notes: the notes of "
+            f"{plural(noted, 'region')} will not be in the file (JSON, CSV and Raven keep them)."))
+        self.notes_hint.setVisible(bool(self.notes_hint.text()))
+
+    def _path_changed(self, text: str) -> None:
+        if text.strip() and self.status.text() == CHOOSE_FILE:
+            self.status.clear()
 
     def fmt(self) -> str:
         return str(self.format_combo.currentData())
@@ -99,16 +141,18 @@ class ExportDialog(QDialog):
 
     def _browse(self) -> None:
         ext = formats.EXTENSIONS[self.fmt()]
-        path, _ = QFileDialog.getSaveFileName(self, "Export annotations",
-                                              f"annotations-v{self.session.version}{ext}")
+        suggested = self.path_edit.text().strip() or f"annotations-v{self.session.version}{ext}"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export annotations", suggested,
+            f"{formats.LABELS[self.fmt()]} (*{ext});;All files (*)")
         if path:
-            self.path_edit.setText(path)
+            self.path_edit.setText(with_extension(path, self.fmt()))
 
     def export(self) -> None:
         """Render and write in the background; closes when written, explains when not."""
         path = self.path_edit.text().strip()
         if not path:
-            self.status.setText("Choose where to save the file first.")
+            self.status.setText(CHOOSE_FILE)
             return
         fmt = self.fmt()
         audio = self.current_file if self.one_file.isChecked() else None
@@ -121,6 +165,7 @@ class ExportDialog(QDialog):
         except (formats.FormatError, ValueError) as exc:
             self.status.setText(f"Not exported: {exc}")
             return
+        self.exported_count = len(regions)
         self.buttons.setEnabled(False)
         self.status.setText("Writing…")
 
@@ -176,6 +221,12 @@ class ImportDialog(QDialog):
         self.summary.setWordWrap(True)
         self.rejected_list = QListWidget()
         self.rejected_list.setObjectName("rejectedRows")
+        # long rows wrap instead of being cut at the right
+        self.rejected_list.setWordWrap(True)
+        self.rejected_list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.rejected_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.rejected_list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.rejected_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.import_button = self.buttons.addButton("Import",
                                                     QDialogButtonBox.ButtonRole.AcceptRole)
@@ -238,22 +289,26 @@ class ImportDialog(QDialog):
             return
         self.parse_result = result
         self.regions, unmatched = self._to_document_regions(result.regions)
-        for row in result.rejected:
-            self.rejected_list.addItem(f"Line {row.line}: {row.reason}  —  {row.text.strip()}")
-        for line in unmatched:
-            self.rejected_list.addItem(line)
-        rejected = len(result.rejected) + len(unmatched)
-        self.summary.setText(f"{len(self.regions)} regions can be imported; {rejected} rows "
-                             f"rejected{' (listed below)' if rejected else ''}.")
+        rows = [(row.line, f"Line {row.line}: {row.reason}  —  {row.text.strip()}")
+                for row in result.rejected] + unmatched
+        for _line, text in sorted(rows, key=lambda r: r[0]):
+            self.rejected_list.addItem(text)
+            item = self.rejected_list.item(self.rejected_list.count() - 1)
+            item.setToolTip(text)
+        rejected = len(rows)
+        self.summary.setText(f"{plural(len(self.regions), 'region')} can be imported; "
+                             f"{plural(rejected, 'row')} rejected"
+                             f"{' (listed below)' if rejected else ''}.")
         self.import_button.setEnabled(bool(self.regions) and not self.session.read_only)
         self.parsed.emit(result)
 
     def _to_document_regions(self, rows: list[formats.Region]
-                             ) -> tuple[list[Region], list[str]]:
+                             ) -> tuple[list[Region], list[tuple[int, str]]]:
+        """The rows as document regions, and (line, sentence) for each one refused here."""
         doc = self.session.document
         by_name = {name: audio_id for audio_id, name in doc.filenames.items()}
         out: list[Region] = []
-        unmatched: list[str] = []
+        unmatched: list[tuple[int, str]] = []
         fallback = self.file_combo.currentData()
         for row in rows:
             if row.filename:
@@ -263,15 +318,16 @@ class ImportDialog(QDialog):
             else:
                 audio_id = fallback
             if not audio_id:
-                unmatched.append(f"{row.filename or row.audio_file_id}: no audio file of this "
-                                 f"dataset has that name or id.")
+                unmatched.append((row.line, f"Line {row.line}: {row.filename or row.audio_file_id}"
+                                  ": no audio file of this dataset has that name or id."))
                 continue
             region = Region(new_local_id(), str(audio_id), row.artifact_type, row.start_ms,
-                            row.end_ms, row.confidence)
+                            row.end_ms, row.confidence, row.note)
             problems = self.session.problems(region)
             if problems:
-                unmatched.append(f"{row.artifact_type} {row.start_ms}-{row.end_ms} ms: "
-                                 + " ".join(str(p) for p in problems))
+                unmatched.append((row.line, f"Line {row.line}: {row.artifact_type} "
+                                  f"{row.start_ms}-{row.end_ms} ms: "
+                                  + " ".join(str(p) for p in problems)))
                 continue
             out.append(region)
         return out, unmatched
@@ -281,7 +337,8 @@ class ImportDialog(QDialog):
         if not self.regions:
             return
         name = Path(self.path_edit.text()).name
-        if self.session.add(self.regions, label=f"Import {len(self.regions)} regions from {name}"):
+        if self.session.add(self.regions,
+                            label=f"Import {plural(len(self.regions), 'region')} from {name}"):
             self.imported.emit(len(self.regions))
             self.accept()
         else:

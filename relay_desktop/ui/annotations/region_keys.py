@@ -1,10 +1,13 @@
 """Keyboard and navigation of the region layer (a mixin of :class:`RegionLayer`).
 
-Keys: 1-9 choose the type (and relabel the selection); I marks the in point at
-the playhead and O closes the region there; Delete removes the selection; Tab /
-Shift+Tab cycle through the stack of regions under the cursor; N / P select,
-show and play the next / previous region; , and . nudge the selected edge by
-1 ms (with Shift 10 ms) and replay around it; E switches the edge.
+Keys (the defaults of the ``regions.*`` commands of :mod:`relay_desktop.core.keymap`;
+the window's keymap decides): 1-9 choose the type (and relabel the selection,
+saying so in a message); I marks the in point at the playhead and O closes the
+region there; Tab / Shift+Tab cycle through the stack of regions under the
+cursor; N / P select, show and play the next / previous region; , and . nudge
+the selected edge by 1 ms (with Shift 10 ms) and replay around it; E switches
+the edge. Delete is the Edit menu's (``edit.delete``), also handled here for a
+layer outside the main window.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 from relay_desktop.core.annotations.commands import relabel_many
 from relay_desktop.core.annotations.document import Region
+from relay_desktop.core.keymap import EDITOR
+from relay_desktop.ui.shortcuts import command_for, keymap_for
 
 if TYPE_CHECKING:
     from relay_desktop.services.annotation_session import AnnotationSession
@@ -30,6 +35,7 @@ class RegionKeys:
     session: AnnotationSession
     view: Any
     player: Any
+    key_widget: Any
     audio_file_id: str | None
     duration_ms: int | None
     selected_edge: int
@@ -64,42 +70,59 @@ class RegionKeys:
         return not self.session.read_only and self.audio_file_id is not None
 
     def handle_key(self, event: QKeyEvent) -> bool:
-        """Handle one of the layer's keys; False when the key is not ours."""
-        key = event.key()
-        k = Qt.Key
-        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier |
-                                Qt.KeyboardModifier.AltModifier):
+        """Handle one of the layer's keys; False when the key is not ours.
+
+        The key is looked up in the window's keymap (``regions.*`` commands), so a
+        rebinding applies here and a modified key (Ctrl+Z) never passes for a plain one.
+        """
+        widget = self.key_widget if isinstance(self.key_widget, QWidget) else None
+        command = command_for(widget, event, (EDITOR,))
+        if command is None:
             return False
-        if k.Key_1 <= key <= k.Key_9:
-            names = self.session.document.type_names()
-            index = key - k.Key_1
-            if index < len(names):
-                self.set_current_type(names[index])
-                if self.session.selection and self.editable:
-                    self.relabel_selection(names[index])
-            return True
-        if key == k.Key_I:
-            self.mark_in()
-        elif key == k.Key_O:
-            self.mark_out()
-        elif key in (k.Key_Delete, k.Key_Backspace):
+        if command == "edit.delete":
             self.delete_selection()
-        elif key in (k.Key_Tab, k.Key_Backtab):
-            self.cycle_stack(-1 if key == k.Key_Backtab or shift else 1)
-        elif key == k.Key_N:
-            self.go_to_neighbour(1)
-        elif key == k.Key_P:
-            self.go_to_neighbour(-1)
-        elif key in (k.Key_Comma, k.Key_Less):
-            self.nudge(-(10 if shift or key == k.Key_Less else 1))
-        elif key in (k.Key_Period, k.Key_Greater):
-            self.nudge(10 if shift or key == k.Key_Greater else 1)
-        elif key == k.Key_E:
-            self._set_edge(1 - self.selected_edge)
-        else:
+            return True
+        if command.startswith("regions.type_"):
+            self.choose_type(int(command.rsplit("_", 1)[1]) - 1)
+            return True
+        handlers = {
+            "regions.mark_in": self.mark_in,
+            "regions.mark_out": self.mark_out,
+            "regions.cycle": lambda: self.cycle_stack(1),
+            "regions.cycle_back": lambda: self.cycle_stack(-1),
+            "regions.next": lambda: self.go_to_neighbour(1),
+            "regions.previous": lambda: self.go_to_neighbour(-1),
+            "regions.nudge_left": lambda: self.nudge(-1),
+            "regions.nudge_right": lambda: self.nudge(1),
+            "regions.nudge_left_10": lambda: self.nudge(-10),
+            "regions.nudge_right_10": lambda: self.nudge(10),
+            "regions.switch_edge": lambda: self._set_edge(1 - self.selected_edge),
+        }
+        handler = handlers.get(command)
+        if handler is None:
             return False
+        handler()
         return True
+
+    def choose_type(self, index: int) -> None:
+        """Make type ``index`` current; relabel the selected regions to it (and say so)."""
+        names = self.session.document.type_names()
+        if not 0 <= index < len(names):
+            return
+        name = names[index]
+        self.set_current_type(name)
+        ids = [i for i in self.session.selection if i in self.session.document]
+        if not ids or not self.editable:
+            return
+        if all(self.session.document.region(i).artifact_type == name for i in ids):
+            return
+        self.relabel_selection(name)
+        undo = QKeySequence(keymap_for(self.key_widget if isinstance(self.key_widget, QWidget)
+                                       else None).first_key("edit.undo"))
+        hint = f"; {undo.toString(QKeySequence.SequenceFormat.NativeText)} to undo" \
+            if not undo.isEmpty() else ""
+        what = "Relabelled" if len(ids) == 1 else f"Relabelled {len(ids)} regions"
+        self._emit_message(f"{what} to {name}{hint}")
 
     def relabel_selection(self, artifact_type: str) -> None:
         ids = [i for i in self.session.selection if i in self.session.document]

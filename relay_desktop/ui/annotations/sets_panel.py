@@ -1,14 +1,20 @@
 """The annotation-sets panel: a dataset's sets, new drafts (optionally copied), open.
 
 With a :class:`SyncService` it also shows each set's state on this computer
-(N unsynced, offline, published elsewhere) from the local journal.
+(N unsynced, offline, published elsewhere) from the local journal, and reloads
+the list from the server once a set's edits have synced. The open set's counts
+follow its edits live (:meth:`SetsPanel.show_live_counts`), and a publish shows
+at once (:meth:`SetsPanel.show_set`).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,18 +33,24 @@ from relay_desktop.services.sync import SyncService, SyncState
 
 LOCK = "\U0001f512"
 COLUMNS = ("Version", "Status", "Annotations", "By type", "Published", "On this computer")
-LOCAL = 5
+STATUS, COUNT, BY_TYPE, PUBLISHED, LOCAL = 1, 2, 3, 4, 5
+#: after a sync settles, the list is reloaded from the server this much later
+RELOAD_AFTER_SYNC_MS = 400
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
+def _by_type_text(by_type: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(by_type.items()) if v)
+
+
 class SetsPanel(QWidget):
     """Lists the sets of one dataset; opens one (published ones read-only, with a lock).
 
     Signals:
-        open_requested(object): open this ``AnnotationSet``.
+        open_requested(object): open this ``AnnotationSet`` (also emitted for a new draft).
         sets_loaded(object): the list arrived (a list of AnnotationSet).
         created(object): a new draft was made (the AnnotationSet).
         error(str): something failed (a sentence).
@@ -57,6 +69,11 @@ class SetsPanel(QWidget):
         self.dataset_id: str | None = None
         self.sets: list[Any] = []
         self._want_selected: str | None = None
+        self._live: dict[str, tuple[int, dict[str, int]]] = {}
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(RELOAD_AFTER_SYNC_MS)
+        self._reload_timer.timeout.connect(self.refresh)
         self.tree = QTreeWidget()
         self.tree.setObjectName("annotationSets")
         self.tree.setHeaderLabels(list(COLUMNS))
@@ -64,7 +81,8 @@ class SetsPanel(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.new_button = QPushButton("New draft")
-        self.copy_button = QPushButton("New draft from selected")
+        self.copy_button = QPushButton("Copy to new draft")
+        self.copy_button.setToolTip("A new draft holding the selected set's annotations")
         self.open_button = QPushButton("Open")
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -99,10 +117,51 @@ class SetsPanel(QWidget):
         return "" if state.kind in ("saved", "read_only") else state.label()
 
     def _sync_state_changed(self, set_id: str, state: SyncState) -> None:
+        item = self._item(set_id)
+        if item is not None:
+            item.setText(LOCAL, self._local_text(set_id, state))
+            if state.kind == "saved":  # the server now has the edits: show its counts
+                self._reload_timer.start()
+
+    def detach(self) -> None:
+        """Stop following the sync service (before it and its journal close)."""
+        self._reload_timer.stop()
+        if self.sync is not None:
+            with contextlib.suppress(RuntimeError, TypeError):
+                self.sync.state_changed.disconnect(self._sync_state_changed)
+            self.sync = None
+
+    def _item(self, set_id: str) -> QTreeWidgetItem | None:
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
             if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == set_id:
-                item.setText(LOCAL, self._local_text(set_id, state))
+                return item
+        return None
+
+    def show_live_counts(self, set_id: str, total: int, by_type: Mapping[str, int]) -> None:
+        """The open set's counts as edited here, shown before (and until) the server has them."""
+        self._live[set_id] = (total, dict(by_type))
+        item = self._item(set_id)
+        if item is not None:
+            item.setText(COUNT, str(total))
+            item.setText(BY_TYPE, _by_type_text(by_type))
+
+    def forget_live_counts(self, set_id: str | None = None) -> None:
+        """Stop overriding the server's counts (for one set, or all)."""
+        if set_id is None:
+            self._live.clear()
+        else:
+            self._live.pop(set_id, None)
+
+    def show_set(self, annotation_set: Any) -> None:
+        """Show a set the server just returned (e.g. published) without waiting for a reload."""
+        self.sets = [annotation_set if s.id == annotation_set.id else s for s in self.sets]
+        if annotation_set.status == "published":
+            self._live.pop(annotation_set.id, None)
+        item = self._item(annotation_set.id)
+        if item is not None:
+            self._set_texts(item, annotation_set)
+        self.refresh()
 
     def set_dataset(self, dataset_id: str | None) -> None:
         self.dataset_id = dataset_id
@@ -116,7 +175,8 @@ class SetsPanel(QWidget):
         ds = self.dataset_id
         if not ds:
             return
-        self.status.setText("Loading annotation sets…")
+        if not self.sets:  # a reload after a sync keeps the list (and its text) in place
+            self.status.setText("Loading annotation sets…")
         handle = self.worker.submit(
             lambda client, cancel, progress: list(client.annotation_sets.iter_items(
                 ds, cancel=cancel)), priority=Priority.USER, description="Listing annotation sets")
@@ -132,21 +192,28 @@ class SetsPanel(QWidget):
         self._want_selected = None
         self.tree.clear()
         for s in self.sets:
-            published = s.status == "published"
-            by_type = ", ".join(f"{k} {v}" for k, v in sorted(s.annotations_by_type.items()))
-            item = QTreeWidgetItem([f"v{s.version}",
-                                    f"{LOCK} published" if published else "draft",
-                                    str(s.total_annotations), by_type, _when(s.published_at),
-                                    self._local_text(s.id)])
+            item = QTreeWidgetItem([f"v{s.version}"] + [""] * (len(COLUMNS) - 1))
             item.setData(0, Qt.ItemDataRole.UserRole, s.id)
-            item.setToolTip(1, "Published: read-only, usable for training." if published
-                            else "Draft: editable, not usable for training yet.")
+            self._set_texts(item, s)
             self.tree.addTopLevelItem(item)
             if s.id == selected:
                 item.setSelected(True)
         self.status.setText("" if self.sets else "No annotation sets yet: make a new draft.")
         self._update_buttons()
         self.sets_loaded.emit(list(self.sets))
+
+    def _set_texts(self, item: QTreeWidgetItem, s: Any) -> None:
+        published = s.status == "published"
+        if s.id in self._live and not published:
+            total, by_type = self._live[s.id]
+            s = replace(s, total_annotations=total, annotations_by_type=by_type)
+        item.setText(STATUS, f"{LOCK} published" if published else "draft")
+        item.setText(COUNT, str(s.total_annotations))
+        item.setText(BY_TYPE, _by_type_text(s.annotations_by_type))
+        item.setText(PUBLISHED, _when(s.published_at))
+        item.setText(LOCAL, self._local_text(s.id))
+        item.setToolTip(STATUS, "Published: read-only, usable for training." if published
+                        else "Draft: editable, not usable for training yet.")
 
     def _fail(self, message: str) -> None:
         self.status.setText(message)
@@ -190,7 +257,9 @@ class SetsPanel(QWidget):
         handle.failed.connect(lambda exc: self._fail(f"The draft could not be created: {exc}"))
 
     def _created(self, new_set: Any) -> None:
-        self.status.setText(f"Draft v{new_set.version} created.")
+        """A new draft: select it, list it and open it, ready to label."""
+        self.status.setText(f"Draft v{new_set.version} created and opened.")
         self._want_selected = new_set.id
         self.created.emit(new_set)
         self.refresh()
+        self.open_requested.emit(new_set)

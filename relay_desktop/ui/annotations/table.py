@@ -1,9 +1,10 @@
-"""The annotation table: every region of the open set, synced both ways with the plots.
+"""The annotation table: the open set's regions, synced both ways with the plots.
 
-Sortable by any column, filterable by type (and to the current file), with
-editable cells (type from a list, times as ``m:ss.mmm``/seconds/ms, confidence
-0 to 1) that are validated before anything changes; a refused edit shows why
-under the table and changes nothing.
+It shows the regions of the file in the waveform by default ("All files" shows
+every file's). Sortable by any column, filterable by type, with editable cells
+(type from a list, times as ``m:ss.mmm``/seconds/ms, confidence 0 to 1, a
+free-text note) that are validated before anything changes; a refused edit
+shows why under the table and changes nothing.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ from PySide6.QtWidgets import (
 
 from relay_desktop.core.annotations.commands import fmt_ms
 from relay_desktop.core.annotations.document import DocumentChange, Region
+from relay_desktop.core.text import plural
 from relay_desktop.services.annotation_session import AnnotationSession
 
-COLUMNS = ("File", "Type", "Start", "End", "Duration", "Confidence")
-FILE, TYPE, START, END, DURATION, CONFIDENCE = range(6)
+COLUMNS = ("File", "Type", "Start", "End", "Duration", "Confidence", "Note")
+FILE, TYPE, START, END, DURATION, CONFIDENCE, NOTE = range(7)
+MAX_NOTE = 2000
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 ID_ROLE = int(Qt.ItemDataRole.UserRole)
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -134,25 +137,32 @@ class RegionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (doc.filenames.get(region.audio_file_id, region.audio_file_id[:8]),
                     region.artifact_type, fmt_ms(region.start_ms), fmt_ms(region.end_ms),
-                    f"{region.duration_ms} ms", f"{region.confidence:.2f}")[col]
+                    f"{region.duration_ms} ms", f"{region.confidence:.2f}",
+                    " ".join(region.note.split()))[col]
         if role == Qt.ItemDataRole.EditRole:
             return (None, region.artifact_type, fmt_ms(region.start_ms), fmt_ms(region.end_ms),
-                    None, region.confidence)[col]
+                    None, region.confidence, region.note)[col]
         if role == SORT_ROLE:
             return (doc.filenames.get(region.audio_file_id, region.audio_file_id),
                     region.artifact_type, region.start_ms, region.end_ms, region.duration_ms,
-                    region.confidence)[col]
+                    region.confidence, region.note.casefold())[col]
         if role == Qt.ItemDataRole.DecorationRole and col == TYPE:
             return QColor(doc.color_of(region.artifact_type))
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= START:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and col == TYPE:
             return "Double-click to relabel (or press 1-9 on the waveform)."
+        if role == Qt.ItemDataRole.ToolTipRole and col == NOTE:
+            return region.note or "Double-click to add a note."
+        if role == Qt.ItemDataRole.ToolTipRole and col == FILE:
+            return f"{doc.filenames.get(region.audio_file_id, region.audio_file_id)}: " \
+                "double-click to open this file at the region."
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() in (TYPE, START, END, CONFIDENCE) and not self.session.read_only:
+        if index.column() in (TYPE, START, END, CONFIDENCE, NOTE) \
+                and not self.session.read_only:
             base |= Qt.ItemFlag.ItemIsEditable
         return base
 
@@ -173,6 +183,13 @@ class RegionTableModel(QAbstractTableModel):
             elif col == CONFIDENCE:
                 changes = {"confidence": float(value)}
                 kind = "confidence"
+            elif col == NOTE:
+                note = str(value).strip()
+                if len(note) > MAX_NOTE:
+                    self.validation_error.emit(f"A note is at most {MAX_NOTE} characters; "
+                                               f"this one has {len(note)}.")
+                    return False
+                changes, kind = {"note": note}, "note"
             else:
                 return False
         except ValueError as exc:
@@ -284,6 +301,9 @@ class RegionTable(QWidget):
         self.type_combo = QComboBox()
         self.type_combo.setObjectName("typeFilter")
         self.file_only = QCheckBox("This file only")
+        self.file_only.setToolTip("Show only the regions of the file in the waveform; "
+                                  "untick to list every file's regions.")
+        self.file_only.setChecked(True)
         self.count_label = QLabel()
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Type:"))
@@ -304,6 +324,8 @@ class RegionTable(QWidget):
                                   QAbstractItemView.EditTrigger.EditKeyPressed |
                                   QAbstractItemView.EditTrigger.AnyKeyPressed)
         self.view.verticalHeader().hide()
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.message = QLabel()
@@ -354,7 +376,9 @@ class RegionTable(QWidget):
         self._session_selection_changed(self.session.selection)
 
     def _file_filter_changed(self, checked: bool) -> None:
-        self.proxy.set_file_filter(self.current_file if checked else None)
+        only_one = checked and self.current_file is not None
+        self.proxy.set_file_filter(self.current_file if only_one else None)
+        self.view.setColumnHidden(FILE, only_one)  # one file: its name says nothing
         self._update_count()
 
     def _after_reset(self) -> None:
@@ -363,8 +387,8 @@ class RegionTable(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(f"{shown} of {total} regions" if shown != total
-                                 else f"{total} regions")
+        self.count_label.setText(f"{shown} of {plural(total, 'region')}" if shown != total
+                                 else plural(total, "region"))
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -8,7 +8,7 @@ far, and pages that arrive later are merged into that order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -239,6 +239,40 @@ class AudioListModel(QAbstractTableModel):
                                       self.index(row, len(COLUMNS) - 1))
                 return True
         return False
+
+    def remove_files(self, audio_ids: Iterable[str]) -> int:
+        """Drop loaded rows by id (deleted on the server); returns how many went."""
+        gone = set(audio_ids) & self._known
+        if not gone:
+            return 0
+        positions = [r for r, a in enumerate(self._rows) if a.id in gone]
+        for row in reversed(positions):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._rows[row]
+            del self._cells[row]
+            self.endRemoveRows()
+        self._known -= gone
+        for audio_id in gone:
+            self._server_order.pop(audio_id, None)
+        if self.total is not None:
+            self.total = max(0, self.total - len(gone))
+            self.total_changed.emit(self.total)
+        return len(gone)
+
+    def fetch_new(self) -> bool:
+        """Ask for files added since the last page (new uploads come last in server order).
+
+        Only once every page is loaded (otherwise they arrive with the pages still to
+        come); pages overlap the rows already known and duplicates are dropped. Returns
+        True when a request was sent.
+        """
+        if (self.worker is None or self.dataset_id is None or self._has_more
+                or self._inflight is not None or self.error is not None):
+            return False
+        self._next_page = max(1, len(self._rows) // self.page_size + 1)
+        self._has_more = True
+        self.fetchMore(QModelIndex())
+        return True
 
     def file_at(self, row: int) -> AudioFile | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None

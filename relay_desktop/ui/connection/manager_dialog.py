@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -40,6 +40,8 @@ class ConnectionsDialog(QDialog):
         self.current_id = current_id
         self.list = QListWidget(self)
         self.list.setObjectName("connectionList")
+        # the list keeps room for a few connections however long the form's messages grow
+        self.list.setMinimumHeight(5 * self.list.fontMetrics().height() + 24)
         self.list.itemDoubleClicked.connect(lambda _i: self.switch_to_selected())
         self.open_button = QPushButton("Open", self)
         self.open_button.setObjectName("primary")
@@ -60,11 +62,13 @@ class ConnectionsDialog(QDialog):
         row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Saved connections", self))
-        layout.addWidget(self.list)
+        layout.addWidget(self.list, 1)
         layout.addLayout(row)
         layout.addWidget(self.form)
         layout.addWidget(buttons)
         self.resize(480, 420)
+        # the dialog grows with the form's messages rather than squeezing the list
+        manager.verification_failed.connect(lambda _e: QTimer.singleShot(0, self.fit_contents))
         manager.connections_changed.connect(self.reload)
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
         self.reload()
@@ -87,6 +91,18 @@ class ConnectionsDialog(QDialog):
                 item.setText(item.text() + "  (current)")
                 self.list.setCurrentItem(item)
         self._update_buttons()
+
+    @Slot()
+    def fit_contents(self) -> None:
+        """Grow tall enough for the form's (wrapped) messages and the list's minimum."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        need = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                else layout.totalSizeHint().height())
+        if need > self.height():
+            self.resize(self.width(), need)
 
     def selected_id(self) -> str | None:
         item = self.list.currentItem()

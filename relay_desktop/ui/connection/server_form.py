@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from relay_desktop.api import errors
 from relay_desktop.core.connections import ConnectionRecord
-from relay_desktop.services.connections import ConnectionManager
+from relay_desktop.services.connections import ConnectionManager, parse_server_address
 from relay_desktop.services.credentials import Storage
 from relay_desktop.ui.errors import describe_error
 
@@ -48,6 +48,10 @@ class ServerForm(QWidget):
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("Paste your API key")
         self.url_error = self._error_label()
+        self.url_note = QLabel(self)
+        self.url_note.setObjectName("subtle")
+        self.url_note.setWordWrap(True)
+        self.url_note.setVisible(False)
         self.key_error = self._error_label()
         self.message = QLabel(self)
         self.message.setObjectName("formError")
@@ -74,7 +78,7 @@ class ServerForm(QWidget):
         self.key.returnPressed.connect(self.submit)
         form = QFormLayout()
         form.addRow("Name", self.name)
-        form.addRow("Server address", self._stack(self.url, self.url_error))
+        form.addRow("Server address", self._stack(self.url, self.url_note, self.url_error))
         form.addRow("API key", self._stack(self.key, self.key_error))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -86,6 +90,7 @@ class ServerForm(QWidget):
         manager.verified.connect(self._on_verified)
         manager.verification_failed.connect(self._on_failed)
         self._waiting = False
+        self.checked_url = ""
 
     def _error_label(self) -> QLabel:
         label = QLabel(self)
@@ -114,13 +119,27 @@ class ServerForm(QWidget):
     def submit(self) -> None:
         if self._waiting:
             return
-        for label in (self.url_error, self.key_error, self.message):
+        for label in (self.url_error, self.url_note, self.key_error, self.message):
             label.setVisible(False)
+        self._show_address_used()
         self._waiting = True
         self.connect_button.setEnabled(False)
         self.connect_button.setText("Checking…")
         self.manager.verify_and_save(self.name.text(), self.url.text(), self.key.text(),
                                      allow_file=self.store_in_file.isChecked())
+
+    def _show_address_used(self) -> None:
+        """When ``https://`` is assumed, put the full address in the field and say so."""
+        try:
+            address = parse_server_address(self.url.text())
+        except ValueError:
+            return  # the manager reports it under the field
+        self.checked_url = address.url
+        if address.assumed_https:
+            self.url.setText(address.url)
+            self.url_note.setText(f"Using {address.url} (a secure connection). For a server "
+                                  "without TLS, such as a local one, write http:// instead.")
+            self.url_note.setVisible(True)
 
     def _done(self) -> None:
         self._waiting = False
@@ -145,9 +164,18 @@ class ServerForm(QWidget):
             target = self.key_error if "API key" in str(exc) else self.url_error
             target.setText(str(exc))
             target.setVisible(True)
-        elif isinstance(exc, errors.Unauthorized | errors.Forbidden):
+        elif isinstance(exc, errors.Unauthorized):
+            self.key_error.setText(f"The server at {self.checked_url} rejected this API key. "
+                                   "Check that you pasted the whole key, for this server. "
+                                   f"(Server said: {exc.detail or exc})")
+            self.key_error.setVisible(True)
+        elif isinstance(exc, errors.Forbidden):
             self.key_error.setText(describe_error(exc))
             self.key_error.setVisible(True)
+        elif isinstance(exc, errors.ApiConnectionError) and "secure connection" not in str(exc):
+            self.message.setText(f"Nothing answered at {self.checked_url}: is the server "
+                                 "running? Check the address and port.")
+            self.message.setVisible(True)
         elif isinstance(exc, errors.NotFound):
             self.url_error.setText("That address answered, but it does not look like a Relay "
                                    f"server. {describe_error(exc)}")

@@ -1,11 +1,14 @@
-"""The dataset browser dock: search, list, and the create / edit / delete actions."""
+"""The dataset browser dock: search, list, the create / edit / delete actions, and drops.
+
+Files and folders dropped onto a dataset row are uploaded to that dataset.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,12 +23,17 @@ from PySide6.QtWidgets import (
 )
 
 from relay_desktop.api.models import Dataset
+from relay_desktop.core.uploads.state import UploadTarget
 from relay_desktop.services.api_worker import ApiWorker, Priority, RequestHandle
 from relay_desktop.ui.datasets.delete_dialog import DeleteDatasetDialog
 from relay_desktop.ui.datasets.dialog import DatasetDialog
 from relay_desktop.ui.datasets.model import DATASET_ROLE, DatasetFilterModel, DatasetListModel
 from relay_desktop.ui.errors import describe_error
 from relay_desktop.ui.theme import icon
+from relay_desktop.ui.uploads.drop import DropSpot, FileDropTarget
+
+#: file-count refreshes during uploads are gathered for this long
+COUNT_REFRESH_MS = 800
 
 
 class DatasetBrowser(QWidget):
@@ -35,11 +43,13 @@ class DatasetBrowser(QWidget):
         dataset_selected(object): the selected Dataset, or None.
         datasets_loaded(object): the list of Datasets after a (re)load.
         load_failed(object): loading failed (the exception).
+        files_dropped(object, object): (list[Path], UploadTarget) dropped onto a dataset row.
     """
 
     dataset_selected = Signal(object)
     datasets_loaded = Signal(object)
     load_failed = Signal(object)
+    files_dropped = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,7 +116,60 @@ class DatasetBrowser(QWidget):
         layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty, 1)
+        self.no_match = QLabel(self)
+        self.no_match.setObjectName("noMatch")
+        self.no_match.setWordWrap(True)
+        self.no_match.setVisible(False)
+        layout.addWidget(self.no_match)
+        self.search.textChanged.connect(self._show_no_match)
+        self.model.modelReset.connect(lambda: self._show_no_match(self.search.text()))
+        self.drop_target = FileDropTarget(self.view.viewport(), self._drop_spot, self)
+        self.drop_target.files_dropped.connect(self.files_dropped)
+        self._stale_counts: set[str] = set()
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(COUNT_REFRESH_MS)
+        self._count_timer.timeout.connect(self._refresh_counts)
         self._update_actions()
+
+    def _drop_spot(self, pos: QPoint) -> DropSpot:
+        """The dataset row under ``pos``, or why the files cannot be dropped there."""
+        if self.worker is None:
+            return DropSpot(None, reason="Connect to a server before uploading files.")
+        index = self.view.indexAt(pos)
+        dataset = index.data(DATASET_ROLE) if index.isValid() else None
+        if not isinstance(dataset, Dataset):
+            reason = ("Drop the files onto a dataset in the list." if self.model.rowCount()
+                      else "Create a dataset first, then drop the files onto it.")
+            return DropSpot(None, reason=reason)
+        return DropSpot(UploadTarget("dataset", dataset.id, dataset.name),
+                        self.view.visualRect(index))
+
+    @Slot(str)
+    def refresh_counts(self, dataset_id: str) -> None:
+        """Files were added to or removed from ``dataset_id``: update its file count (batched)."""
+        if self.model.row_of(dataset_id) >= 0:
+            self._stale_counts.add(dataset_id)
+            self._count_timer.start()
+
+    def _refresh_counts(self) -> None:
+        ids, self._stale_counts = sorted(self._stale_counts), set()
+        if self.worker is None or not ids:
+            return
+
+        def count(client: Any, _c: Any, _p: Any) -> dict[str, int | None]:
+            return {i: client.audio.list(i, page=1, page_size=1).total for i in ids}
+
+        handle = self.worker.submit(count, priority=Priority.BACKGROUND,
+                                    description="Counting audio files")
+        handle.succeeded.connect(self._on_counts)
+
+    @Slot(object)
+    def _on_counts(self, counts: dict[str, int | None]) -> None:
+        for dataset in self.model.datasets():
+            total = counts.get(dataset.id)
+            if total is not None and total != dataset.audio_count:
+                self.model.upsert(replace(dataset, audio_count=total))
 
     def set_worker(self, worker: ApiWorker | None) -> None:
         """Use ``worker`` (a new connection) and reload; None clears the list."""
@@ -198,11 +261,18 @@ class DatasetBrowser(QWidget):
         if self.active_dialog is dialog:
             self.active_dialog = None
 
+    def _show_no_match(self, text: str) -> None:
+        """"No datasets match …" while a search hides every dataset."""
+        self.no_match.setText(f"No datasets match “{text.strip()}”.")
+        self.no_match.setVisible(bool(text.strip()) and self.model.rowCount() > 0
+                                 and self.proxy.rowCount() == 0)
+
     @Slot()
     def new_dataset(self) -> DatasetDialog | None:
         if self.worker is None:
             return None
         dialog = DatasetDialog(self.worker, None, self)
+        dialog.set_taken_names(d.name for d in self.model.datasets())
         dialog.saved.connect(self._on_saved)
         self._open(dialog)
         return dialog
@@ -213,6 +283,7 @@ class DatasetBrowser(QWidget):
         if self.worker is None or dataset is None:
             return None
         dialog = DatasetDialog(self.worker, dataset, self)
+        dialog.set_taken_names(d.name for d in self.model.datasets())
         dialog.saved.connect(self._on_saved)
         self._open(dialog)
         return dialog

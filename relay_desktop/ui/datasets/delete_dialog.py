@@ -86,6 +86,18 @@ class DeleteDatasetDialog(QDialog):
         self.counts = counts
         self.message.setText(loss_sentence(self.dataset.name, *counts))
         self.delete_button.setEnabled(True)
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """Grow to show all of the (wrapped) text that replaced a shorter one."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        need = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                else layout.totalSizeHint().height())
+        if need > self.height():
+            self.resize(self.width(), need)
 
     @Slot()
     def confirm(self) -> None:
@@ -107,3 +119,4 @@ class DeleteDatasetDialog(QDialog):
         self.error.setText(describe_error(exc))
         self.error.setVisible(True)
         self.delete_button.setEnabled(self.counts is not None)
+        self._fit_text()

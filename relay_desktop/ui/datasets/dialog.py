@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -25,7 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relay_desktop.api import errors
 from relay_desktop.api.models import ArtifactType, Dataset
+from relay_desktop.core.names import name_key, normalise_name
 from relay_desktop.services.api_worker import ApiWorker, Priority
 from relay_desktop.ui.errors import apply_field_errors
 
@@ -147,6 +150,10 @@ class DatasetDialog(QDialog):
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
         self.resize(620, 480)
+        self.taken_names: list[str] = []
+        self.dataset_name = dataset.name if dataset else ""
+        self.name.textEdited.connect(lambda _t: self._clear_error("name"))
+        self.types.itemChanged.connect(lambda _i: self._clear_error("artifact_types"))
         self._load(dataset)
 
     def _with_error(self, widget: QWidget, field: str) -> QWidget:
@@ -188,10 +195,11 @@ class DatasetDialog(QDialog):
         return widget
 
     def artifact_types(self) -> list[ArtifactType]:
+        """The types as typed, names normalised (trimmed, inner spaces collapsed)."""
         out = []
         for row in range(self.types.rowCount()):
             name_item, desc_item = self.types.item(row, 0), self.types.item(row, 1)
-            name = name_item.text().strip() if name_item else ""
+            name = normalise_name(name_item.text()) if name_item else ""
             desc = desc_item.text().strip() if desc_item else ""
             out.append(ArtifactType(name, desc or None, self.color_button(row).color))
         return out
@@ -199,20 +207,40 @@ class DatasetDialog(QDialog):
     def validate(self) -> dict[str, str]:
         """Problems found before asking the server (field -> sentence)."""
         problems: dict[str, str] = {}
-        if not self.name.text().strip():
+        name = normalise_name(self.name.text())
+        if not name:
             problems["name"] = "Give the dataset a name."
-        seen: set[str] = set()
+        else:
+            clash = next((n for n in self.taken_names if name_key(n) == name_key(name)), None)
+            if clash is not None:
+                problems["name"] = (f"A dataset named “{clash}” already exists: choose another "
+                                    "name (names ignore case and extra spaces).")
+        seen: dict[str, str] = {}
         for i, t in enumerate(self.artifact_types(), start=1):
             if not t.name:
                 problems["artifact_types"] = f"Type {i} needs a name."
             elif len(t.name) > 100:
                 problems["artifact_types"] = f"Type {i}: names are at most 100 characters."
-            elif t.name in seen:
-                problems["artifact_types"] = f"The type name {t.name!r} is used twice."
+            elif name_key(t.name) in seen:
+                first = seen[name_key(t.name)]
+                problems["artifact_types"] = (
+                    f"The type name “{t.name}” is used twice." if first == t.name else
+                    f"“{t.name}” and “{first}” are the same type (names ignore case and "
+                    "extra spaces): keep one.")
             elif not HEX_COLOR.match(t.color):
                 problems["artifact_types"] = f"Type {i}: {t.color!r} is not a #RRGGBB colour."
-            seen.add(t.name)
+            seen.setdefault(name_key(t.name), t.name)
         return problems
+
+    def set_taken_names(self, names: Iterable[str]) -> None:
+        """Names of the workspace's other datasets, refused before asking the server."""
+        own = self.dataset.id if self.dataset is not None else None
+        self.taken_names = [n for n in names if own is None or n != self.dataset_name]
+
+    def _clear_error(self, field: str) -> None:
+        """Hide a field's error once the user edits that field."""
+        self.errors[field].clear()
+        self.errors[field].setVisible(False)
 
     @Slot()
     def submit(self) -> None:
@@ -226,7 +254,7 @@ class DatasetDialog(QDialog):
                 self.errors[field].setText(text)
                 self.errors[field].setVisible(True)
             return
-        name = self.name.text().strip()
+        name = normalise_name(self.name.text())
         description = self.description.toPlainText().strip() or None
         types = self.artifact_types()
         existing = self.dataset
@@ -259,3 +287,7 @@ class DatasetDialog(QDialog):
     def _on_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         apply_field_errors(exc, self.errors, self.form_error)
+        if isinstance(exc, errors.Conflict) and "already exists" in str(exc.detail):
+            self.form_error.setVisible(False)  # the name is taken: say so under the name
+            self.errors["name"].setText(str(exc.detail))
+            self.errors["name"].setVisible(True)

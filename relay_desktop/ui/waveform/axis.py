@@ -543,6 +543,16 @@ def label(seconds: float, decimals: int) -> str:
     return text
 
 
+def clear_of_top(levels: list[Any], min_val: float, max_val: float, size: float,
+                 clearance_px: float) -> list[Any]:
+    """``levels`` (spacing, values) without the values within ``clearance_px`` of the top."""
+    top, span = max(min_val, max_val), abs(max_val - min_val)
+    if span <= 0 or size <= 0:
+        return levels
+    margin = span * min(0.5, clearance_px / size)
+    return [(spacing, [v for v in values if top - v > margin]) for spacing, values in levels]
+
+
 class FrequencyAxisItem(FastAxisItem):
     """Hz on a spectrogram's y axis, printed as ``500`` / ``2k`` / ``12.5k``.
 
@@ -550,9 +560,17 @@ class FrequencyAxisItem(FastAxisItem):
         (pyqtgraph's AxisItem signals only)
     """
 
+    #: no label this close (pixels) to the top edge, where the waveform's "-1.0" sits above
+    TOP_CLEARANCE_PX = 14
+
     def __init__(self, orientation: str = "left", **kwargs: Any) -> None:
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:
+        """The usual ticks, less any within TOP_CLEARANCE_PX of the top of the axis."""
+        return clear_of_top(super().tickValues(minVal, maxVal, size), minVal, maxVal, size,
+                            self.TOP_CLEARANCE_PX)
 
     def tickStrings(self, values: list[float], scale: float,
                     spacing: float) -> list[str]:

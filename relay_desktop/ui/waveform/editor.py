@@ -6,11 +6,15 @@ Public API::
     editor.open_file(Path("x.flac"))       # decode + peaks on the pool; errors shown in the view
     editor.open_audio(dataset_id, audio_file)  # fetch (download or local copy), then open
     editor.view      # WaveformView (plots(), signals, set_view_range...)
-    editor.player    # Player (play, pause, seek, play_range, loop, rate)
+    editor.player    # Player (play, pause, seek, play_range, loop, rate, volume)
+    editor.playback  # PlaybackActions: the Playback menu's QActions
+    editor.selection_bar  # start / end / length of the time selection, editable
     editor.properties  # the properties line (QLabel)
 
-Keys (while the editor has focus): Space play/pause, Shift+Space play the
-selection, L loop, plus the view's zoom/pan keys.
+Keys (while the editor has focus; defaults of the keymap's ``playback.*``
+commands): Space play/pause, Shift+Space play the selection, S stop, L loop,
+plus the view's zoom/pan keys. Without an output device Play says what is
+wrong and what to do, and the playback asked for starts when a device appears.
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QThreadPool, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,8 +40,10 @@ from relay_desktop.core.paths import AppPaths
 from relay_desktop.services import audio_tasks
 from relay_desktop.services.audio_fetch import AudioFetcher, FetchJob
 from relay_desktop.services.audio_tasks import OpenedAudio, TaskHandle
-from relay_desktop.services.player import Player
-from relay_desktop.ui.waveform.transport import TransportBar
+from relay_desktop.services.player import NO_OUTPUT, Player
+from relay_desktop.ui.waveform.playback_actions import PlaybackActions
+from relay_desktop.ui.waveform.selection_bar import SelectionBar
+from relay_desktop.ui.waveform.transport import NO_DEVICE_HELP, TransportBar
 from relay_desktop.ui.waveform.view import WaveformView
 
 STYLE = """
@@ -52,7 +58,12 @@ QWidget#transportBar QComboBox, QWidget#transportBar QSpinBox {
     padding: 1px 6px; }
 QLabel#transportTime { font-family: monospace; font-size: 13px; color: #ffffff;
     background: #15181d; border: 1px solid #3a404b; border-radius: 4px; padding: 2px 8px; }
-QLabel#transportNoOutput { color: #ffb74d; font-weight: bold; padding: 0 6px; }
+QLabel#transportNoOutput { color: #ffb74d; font-weight: bold; padding: 2px 8px;
+    background: #2a2418; border-top: 1px solid #111317; }
+QWidget#selectionBar QLabel { color: #aab0bb; }
+QWidget#selectionBar QLineEdit { background: #15181d; color: #e8eaed; font-family: monospace;
+    border: 1px solid #3a404b; border-radius: 3px; padding: 0 3px; }
+QWidget#selectionBar QLineEdit:disabled { color: #5c6370; }
 QFrame#transportSeparator { color: #3a404b; }
 QWidget#editorStatus { background: #23272e; border-top: 1px solid #111317; }
 QLabel#editorProperties { color: #aab0bb; padding: 2px 6px; }
@@ -94,6 +105,7 @@ class AudioEditor(QWidget):
         self._opened: OpenedAudio | None = None
         self._follow = True
         self._display_name: str | None = None
+        self._pending: str | None = None  # playback asked for while there was no device
 
         self.transport = TransportBar(self)
         self.view = WaveformView(self._pool, self)
@@ -108,22 +120,32 @@ class AudioEditor(QWidget):
         self.cancel_button.setText("Cancel")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_loading)
+        self.selection_bar = SelectionBar(self)
+        self.playback = PlaybackActions(self)
 
         status = QWidget(self)
         status.setObjectName("editorStatus")
         status.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(status)
         row.setContentsMargins(4, 1, 4, 1)
+        # a long file name gives way (clipped; the tooltip has it all) to the selection
+        self.properties.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                      QSizePolicy.Policy.Preferred)
         row.addWidget(self.properties, 1)
-        # "No audio output" lives on the status line, where it never crowds the transport
-        row.addWidget(self.transport.output_label)
         row.addWidget(self.progress)
         row.addWidget(self.cancel_button)
+        row.addWidget(self.selection_bar)
+        # "No audio output device: ..." gets a line of its own above the status line, where
+        # the whole sentence fits and never crowds the transport
+        output = self.transport.output_label
+        output.setWordWrap(True)
+        output.setParent(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.transport)
         layout.addWidget(self.view, 1)
+        layout.addWidget(output)
         layout.addWidget(status)
 
         self._wire()
@@ -133,7 +155,7 @@ class AudioEditor(QWidget):
     def _wire(self) -> None:
         t, v, p = self.transport, self.view, self.player
         t.play_toggled.connect(self.toggle_playback)
-        t.stop_requested.connect(p.stop)
+        t.stop_requested.connect(self.stop)
         t.play_selection_requested.connect(self.play_selection)
         t.loop_toggled.connect(p.set_loop)
         t.follow_toggled.connect(self._set_follow)
@@ -145,15 +167,34 @@ class AudioEditor(QWidget):
             lambda w, lo, hi: v.set_spectrogram_params(w, (lo, hi)))
         v.clicked_at.connect(self._clicked)
         v.selection_changed.connect(lambda a, b: t.set_selection_available(b > a))
+        v.selection_changed.connect(lambda _a, _b: self._update_actions())
         p.position_changed.connect(self._position)
         p.state_changed.connect(lambda s: t.set_playing(s == "playing"))
         p.error.connect(self._player_error)
-        p.availability_changed.connect(t.set_output_available)
-        for keys, slot in (("Space", self.toggle_playback), ("Shift+Space", self.play_selection),
-                           ("L", lambda: t.loop_button.toggle())):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        p.availability_changed.connect(self._availability)
+        t.volume_changed.connect(p.set_volume)
+        v.selection_changed.connect(self.selection_bar.set_selection)
+        self.selection_bar.selection_edited.connect(v.set_selection)
+        self._wire_actions()
+
+    def _wire_actions(self) -> None:
+        t, a = self.transport, self.playback
+        a["playback.play_pause"].triggered.connect(self.toggle_playback)
+        a["playback.play_selection"].triggered.connect(self.play_selection)
+        a["playback.stop"].triggered.connect(self.stop)
+        for action, button in ((a["playback.loop"], t.loop_button),
+                               (a["playback.follow"], t.follow_button)):
+            action.setChecked(button.isChecked())
+            action.toggled.connect(button.setChecked)
+            button.toggled.connect(action.setChecked)
+        a["playback.faster"].triggered.connect(lambda: t.step_rate(1))
+        a["playback.slower"].triggered.connect(lambda: t.step_rate(-1))
+        a["playback.volume_up"].triggered.connect(lambda: t.step_volume(1))
+        a["playback.volume_down"].triggered.connect(lambda: t.step_volume(-1))
+        for action in a.rate_actions:
+            action.triggered.connect(lambda _c=False, r=float(action.data()): t.set_rate(r))
+        t.rate_changed.connect(a.set_rate)
+        self._update_actions()
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -169,6 +210,8 @@ class AudioEditor(QWidget):
         self.player.unload()
         self.view.clear()
         self._opened = None
+        self.selection_bar.set_duration(0.0)
+        self._update_actions()
         self.transport.set_file_loaded(False)
         self.view.show_message(f"Opening {display_name or path.name}…")
         self.properties.setText(display_name or path.name)
@@ -253,6 +296,9 @@ class AudioEditor(QWidget):
         self.transport.set_position(0)
         self.view.set_playhead(0.0)
         self.properties.setText(describe(info, path, self._display_name))
+        self.properties.setToolTip(self.properties.text())
+        self.selection_bar.set_duration(info.duration_s)
+        self._update_actions()
         self.file_opened.emit(info)
 
     def _open_failed(self, message: str, task: TaskHandle | None) -> None:
@@ -268,13 +314,42 @@ class AudioEditor(QWidget):
     # -- playback ---------------------------------------------------------------------------
 
     def toggle_playback(self) -> None:
-        if self._opened is not None:
+        if self._opened is not None and self._output_ready("play"):
             self.player.toggle()
 
     def play_selection(self) -> None:
         sel = self.view.selection()
-        if sel is not None and self._opened is not None:
+        if sel is not None and self._opened is not None and self._output_ready("selection"):
             self.player.play_range(sel[0] * 1000, sel[1] * 1000)
+
+    def stop(self) -> None:
+        """Stop playing (and forget a playback waiting for a device)."""
+        self._pending = None
+        self.player.stop()
+
+    def _output_ready(self, what: str) -> bool:
+        """True when a device can play; else say why and play ``what`` once one appears."""
+        if self.player.is_available or self.player.recheck_output():
+            return True
+        self._pending = what
+        self.transport.set_output_available(False)
+        self.error.emit(NO_DEVICE_HELP)
+        return False
+
+    def _availability(self, available: bool) -> None:
+        self.transport.set_output_available(available)
+        pending, self._pending = self._pending, None
+        if available and pending == "play":
+            self.toggle_playback()
+        elif available and pending == "selection":
+            self.play_selection()
+
+    def _update_actions(self) -> None:
+        loaded = self._opened is not None
+        has_selection = loaded and self.view.selection() is not None
+        for command_id, action in self.playback.by_id.items():
+            action.setEnabled(has_selection if command_id == "playback.play_selection"
+                              else loaded or command_id in ("playback.loop", "playback.follow"))
 
     def _set_follow(self, on: bool) -> None:
         self._follow = on
@@ -293,8 +368,9 @@ class AudioEditor(QWidget):
             self.view.ensure_visible(t)
 
     def _player_error(self, message: str) -> None:
-        if message == "No audio output":
+        if message == NO_OUTPUT:
             self.transport.set_output_available(False)
+            message = NO_DEVICE_HELP
         self.error.emit(message)
 
     def _zoom(self, what: str) -> None:

@@ -1,6 +1,8 @@
-"""Transport bar: play/pause, stop, play selection, loop, follow, rate, time, view options."""
+"""Transport bar: play/pause, stop, play selection, loop, follow, rate, volume, time, views."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QPolygonF
@@ -11,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QSlider,
     QSpinBox,
     QToolButton,
     QWidget,
@@ -21,6 +24,9 @@ from relay_desktop.core.audio.spectrogram import WINDOW_SIZES
 from relay_desktop.core.audio.timefmt import format_ms
 
 RATES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+NO_DEVICE = "No audio output device"
+NO_DEVICE_HELP = ("No audio output device: connect one or start PulseAudio; playback "
+                  "will start when one appears.")
 
 
 def glyph_icon(kind: str, color: str = "#e8eaed", disabled: str = "#5c6370") -> QIcon:
@@ -45,6 +51,11 @@ def glyph_icon(kind: str, color: str = "#e8eaed", disabled: str = "#5c6370") -> 
     return icon
 
 
+def _chooser(box: QComboBox, index: int) -> Callable[[], None]:
+    """A slot that picks ``index`` in ``box`` (for the overflow menu's entries)."""
+    return lambda: box.setCurrentIndex(index)
+
+
 def _separator() -> QFrame:
     line = QFrame()
     line.setFrameShape(QFrame.Shape.VLine)
@@ -61,6 +72,7 @@ class TransportBar(QWidget):
         play_selection_requested(): "play selection" pressed.
         loop_toggled(bool), follow_toggled(bool): the toggles changed.
         rate_changed(float): a playback rate was chosen.
+        volume_changed(float): the volume slider moved (0.0-1.0).
         zoom_requested(str): "in", "out", "fit" or "selection".
         channel_mode_changed(str): "mix" or "channels".
         spectrogram_toggled(bool): show/hide the spectrogram.
@@ -73,6 +85,7 @@ class TransportBar(QWidget):
     loop_toggled = Signal(bool)
     follow_toggled = Signal(bool)
     rate_changed = Signal(float)
+    volume_changed = Signal(float)
     zoom_requested = Signal(str)
     channel_mode_changed = Signal(str)
     spectrogram_toggled = Signal(bool)
@@ -109,6 +122,15 @@ class TransportBar(QWidget):
         for rate in RATES:
             self.rate_box.addItem(f"{rate:g}\N{MULTIPLICATION SIGN}", rate)
         self.rate_box.setCurrentIndex(RATES.index(1.0))
+        self.volume_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.volume_slider.setObjectName("volumeSlider")
+        self.volume_slider.setRange(0, 100)
+        self.volume_slider.setValue(100)
+        self.volume_slider.setSingleStep(5)
+        self.volume_slider.setPageStep(10)
+        self.volume_slider.setFixedWidth(72)
+        self.volume_slider.setAccessibleName("Volume")
+        self.volume_slider.setToolTip("Volume: 100%")
         self.time_label = QLabel("0:00:00.000", self)
         self.time_label.setObjectName("transportTime")
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -164,14 +186,24 @@ class TransportBar(QWidget):
         layout.setContentsMargins(6, 3, 6, 3)
         layout.setSpacing(4)
         left: list[QWidget] = [self.play_button, self.stop_button, self.selection_button,
-                               self.loop_button, self.follow_button, self.rate_box, _separator(),
-                               self.time_label]
+                               self.loop_button, self.follow_button, self.rate_box,
+                               self.volume_slider, _separator(), self.time_label]
         for w in left:
             layout.addWidget(w)
         layout.addStretch(1)
+        # controls that no longer fit stay reachable from this overflow menu
+        self.more_button = QToolButton(self)
+        self.more_button.setObjectName("transportMore")
+        self.more_button.setText("»")
+        self.more_button.setToolTip("More controls (the window is too narrow to show them all)")
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more_menu = QMenu(self.more_button)
+        self.more_menu.aboutToShow.connect(self._fill_more_menu)
+        self.more_button.setMenu(self.more_menu)
+        self.more_button.setVisible(False)
         right: list[QWidget] = [self.zoom_in_button, self.zoom_out_button, self.zoom_fit_button,
                                 self.zoom_sel_button, _separator(), self.channel_box,
-                                _separator(), self.spec_button]
+                                _separator(), self.spec_button, self.more_button]
         for w in right:
             layout.addWidget(w)
 
@@ -182,6 +214,7 @@ class TransportBar(QWidget):
         self.follow_button.toggled.connect(self.follow_toggled)
         self.rate_box.currentIndexChanged.connect(
             lambda i: self.rate_changed.emit(float(self.rate_box.itemData(i))))
+        self.volume_slider.valueChanged.connect(self._volume_moved)
         self.zoom_in_button.clicked.connect(lambda: self.zoom_requested.emit("in"))
         self.zoom_out_button.clicked.connect(lambda: self.zoom_requested.emit("out"))
         self.zoom_fit_button.clicked.connect(lambda: self.zoom_requested.emit("fit"))
@@ -200,6 +233,25 @@ class TransportBar(QWidget):
             w.setEnabled(on)
         self.spectrogram_toggled.emit(on)
 
+    def _volume_moved(self, value: int) -> None:
+        self.volume_slider.setToolTip(f"Volume: {value}%")
+        self.volume_changed.emit(value / 100.0)
+
+    def step_volume(self, steps: int) -> None:
+        """Move the volume by ``steps`` page steps (10% each)."""
+        slider = self.volume_slider
+        slider.setValue(slider.value() + steps * slider.pageStep())
+
+    def step_rate(self, steps: int) -> None:
+        """Choose the next faster (1) or slower (-1) rate."""
+        index = min(max(0, self.rate_box.currentIndex() + steps), self.rate_box.count() - 1)
+        self.rate_box.setCurrentIndex(index)
+
+    def set_rate(self, rate: float) -> None:
+        index = self.rate_box.findData(rate)
+        if index >= 0:
+            self.rate_box.setCurrentIndex(index)
+
     def _emit_spec_params(self) -> None:
         floor, ceiling = self.db_floor.value(), self.db_ceiling.value()
         if ceiling <= floor:
@@ -217,21 +269,22 @@ class TransportBar(QWidget):
         self._update_play_enabled(loaded)
 
     def _update_play_enabled(self, loaded: bool) -> None:
-        playable = loaded and self.output_label.isHidden()
+        # without a device Play stays enabled: pressing it says what is wrong
         for w in (self.play_button, self.stop_button):
-            w.setEnabled(playable)
+            w.setEnabled(loaded)
         self._loaded = loaded
 
     def set_output_available(self, available: bool) -> None:
-        """Say "No audio output" and disable playback when there is no device."""
-        self.output_label.setText("" if available else "No audio output")
+        """Say what is wrong and what to do while there is no output device."""
+        self.output_label.setText("" if available else NO_DEVICE_HELP)
+        self.output_label.setToolTip("" if available else NO_DEVICE_HELP)
         self.output_label.setVisible(not available)
+        self.play_button.setToolTip("Play / pause (Space)" if available
+                                    else f"Play / pause (Space). {NO_DEVICE_HELP}")
         self._update_play_enabled(getattr(self, "_loaded", False))
-        if not available:
-            self.selection_button.setEnabled(False)
 
     def set_selection_available(self, available: bool) -> None:
-        self.selection_button.setEnabled(available and self.output_label.isHidden())
+        self.selection_button.setEnabled(available)
         self.zoom_sel_button.setEnabled(available)
 
     def set_playing(self, playing: bool) -> None:
@@ -261,12 +314,54 @@ class TransportBar(QWidget):
         layout = self.layout()
         if layout is None:
             return
-        optional = [self.channel_box, self.zoom_sel_button, self.zoom_fit_button,
-                    self.zoom_out_button, self.zoom_in_button]
+        optional = [self.volume_slider, self.channel_box, self.zoom_sel_button,
+                    self.zoom_fit_button, self.zoom_out_button, self.zoom_in_button,
+                    self.rate_box, self.follow_button, self.loop_button, self.selection_button]
         for w in optional:
             w.setVisible(True)
+        self.more_button.setVisible(False)
         for w in optional:
             layout.invalidate()
             if layout.minimumSize().width() <= self.width():
                 break
             w.setVisible(False)
+            self.more_button.setVisible(True)
+
+    def _fill_more_menu(self) -> None:
+        """The overflow menu: an entry for every control hidden for lack of room."""
+        menu = self.more_menu
+        menu.clear()
+        if self.selection_button.isHidden():
+            menu.addAction("Play selection", self.selection_button.click).setEnabled(
+                self.selection_button.isEnabled())
+        for toggle, text in ((self.loop_button, "Loop"), (self.follow_button, "Follow")):
+            if toggle.isHidden():
+                action = menu.addAction(text, toggle.toggle)
+                action.setCheckable(True)
+                action.setChecked(toggle.isChecked())
+        if self.rate_box.isHidden():
+            rates = menu.addMenu("Speed")
+            for i in range(self.rate_box.count()):
+                action = rates.addAction(self.rate_box.itemText(i))
+                action.triggered.connect(_chooser(self.rate_box, i))
+                action.setCheckable(True)
+                action.setChecked(i == self.rate_box.currentIndex())
+        for button, text in ((self.zoom_in_button, "Zoom in"),
+                             (self.zoom_out_button, "Zoom out"),
+                             (self.zoom_fit_button, "Fit the whole file"),
+                             (self.zoom_sel_button, "Zoom to the selection")):
+            if button.isHidden():
+                action = menu.addAction(text, button.click)
+                action.setEnabled(button.isEnabled())
+        if self.channel_box.isHidden():
+            channels = menu.addMenu("Channels")
+            for i in range(self.channel_box.count()):
+                action = channels.addAction(self.channel_box.itemText(i))
+                action.triggered.connect(_chooser(self.channel_box, i))
+                action.setCheckable(True)
+                action.setChecked(i == self.channel_box.currentIndex())
+            channels.setEnabled(self.channel_box.isEnabled())
+        if self.volume_slider.isHidden():
+            menu.addAction(f"Volume up (now {self.volume_slider.value()}%)",
+                           lambda: self.step_volume(1))
+            menu.addAction("Volume down", lambda: self.step_volume(-1))

@@ -19,8 +19,9 @@ Public API (stable; the annotation editor builds on it):
 
 Mouse: wheel zooms around the cursor (Shift+wheel pans); middle-drag or
 Alt+left-drag pans; Shift+left-drag selects a time range; a click emits
-``clicked_at`` and clears the selection. Keys: Left/Right pan, +/- or Up/Down
-zoom, Home/End, F zoom to fit, Z zoom to the selection, Esc clears it.
+``clicked_at`` and clears the selection. Keys (defaults; the window's keymap
+decides, see :mod:`relay_desktop.ui.shortcuts`): Left/Right pan, +/- or
+Up/Down zoom, Home/End, F zoom to fit, Z zoom to the selection, Esc clears it.
 
 Drawing uses :class:`WaveItem` with arrays taken from the peak pyramid at about
 one bucket per pixel; when zoomed in further, raw samples are read on the
@@ -43,8 +44,10 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QLabel, QVBoxLayout,
 
 from relay_desktop.core.audio.decode import AudioInfo, nearest_zero_crossing
 from relay_desktop.core.audio.peaks import PeakPyramid, minmax
+from relay_desktop.core.keymap import EDITOR
 from relay_desktop.services import audio_tasks
 from relay_desktop.services.audio_tasks import RawWindow, TaskHandle
+from relay_desktop.ui.shortcuts import command_for
 from relay_desktop.ui.waveform.axis import TimeAxisItem
 from relay_desktop.ui.waveform.items import WaveItem
 from relay_desktop.ui.waveform.overview import OverviewStrip
@@ -619,34 +622,32 @@ class WaveformView(QWidget):
             self.selection_changed.emit(a, b)
 
     def keyPressEvent(self, ev: QKeyEvent) -> None:
-        key = ev.key()
-        a, b = self.view_range()
-        step = 0.1 * (b - a)
-        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            step *= 5
-        k = Qt.Key
-        if key == k.Key_Left:
-            self.pan_by(-step)
-        elif key == k.Key_Right:
-            self.pan_by(step)
-        elif key in (k.Key_Plus, k.Key_Equal, k.Key_Up):
-            self.zoom_in()
-        elif key in (k.Key_Minus, k.Key_Underscore, k.Key_Down):
-            self.zoom_out()
-        elif key == k.Key_Home:
-            self.set_view_range(0, b - a)
-        elif key == k.Key_End:
-            self.set_view_range(self.duration_s - (b - a), self.duration_s)
-        elif key == k.Key_F:
-            self.zoom_fit()
-        elif key == k.Key_Z:
-            self.zoom_to_selection()
-        elif key == k.Key_Escape:
-            self.clear_selection()
-        else:
+        """The view's keys, looked up in the window's keymap (a modified key is not plain)."""
+        command = command_for(self, ev, (EDITOR,), "waveform.")
+        action = self._key_actions().get(command or "")
+        if action is None:
             super().keyPressEvent(ev)
             return
+        action()
         ev.accept()
+
+    def _key_actions(self) -> dict[str, Any]:
+        a, b = self.view_range()
+        step = 0.1 * (b - a)
+        return {
+            "waveform.pan_left": lambda: self.pan_by(-step),
+            "waveform.pan_right": lambda: self.pan_by(step),
+            "waveform.page_left": lambda: self.pan_by(-5 * step),
+            "waveform.page_right": lambda: self.pan_by(5 * step),
+            "waveform.zoom_in": self.zoom_in,
+            "waveform.zoom_out": self.zoom_out,
+            "waveform.start": lambda: self.set_view_range(0, b - a),
+            "waveform.end": lambda: self.set_view_range(self.duration_s - (b - a),
+                                                        self.duration_s),
+            "waveform.zoom_fit": self.zoom_fit,
+            "waveform.zoom_selection": self.zoom_to_selection,
+            "waveform.clear_selection": self.clear_selection,
+        }
 
     def resizeEvent(self, ev: Any) -> None:
         super().resizeEvent(ev)

@@ -1,0 +1,200 @@
+"""Window layout: a sensible first size, no empty docks on the welcome page, a Labels dock
+that keeps its room, Reset layout = first run, and transport controls that stay reachable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QMenu, QPushButton, QWidget
+
+from relay_desktop.api import RelayClient
+from relay_desktop.app import Application
+from relay_desktop.core.paths import AppPaths
+from relay_desktop.services.api_worker import ApiWorker
+from relay_desktop.services.context import AppContext
+from relay_desktop.ui.datasets import DeleteDatasetDialog
+from relay_desktop.ui.main_window import SCREEN_SHARE
+from relay_desktop.ui.theme import ThemeManager
+from relay_desktop.ui.waveform.axis import FrequencyAxisItem
+from relay_desktop.ui.waveform.transport import TransportBar
+from tests.gui.conftest import unique
+
+RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
+BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+
+
+@pytest.fixture
+def shell(qtbot: Any, gui_paths: AppPaths) -> Iterator[Application]:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    desk = Application(app, gui_paths)
+    qtbot.addWidget(desk.window)
+    yield desk
+    desk.shutdown()
+
+
+def test_the_first_window_takes_a_sensible_share_of_the_screen_centred(
+        shell: Application) -> None:
+    window = shell.window
+    window.fit_to_screen()
+    area = window.screen().availableGeometry()
+    assert window.width() == int(area.width() * SCREEN_SHARE)
+    assert window.height() == int(area.height() * SCREEN_SHARE)
+    assert abs(window.geometry().center().x() - area.center().x()) <= 1
+    assert abs(window.geometry().center().y() - area.center().y()) <= 1
+
+
+def test_the_welcome_page_shows_no_empty_labels_dock(
+        qtbot: Any, shell: Application, app_context: AppContext) -> None:
+    window = shell.window
+    window.show()
+    window.show_first_run()
+    assert window.pages.currentWidget() is window.first_run
+    assert not shell._labels_dock.isVisibleTo(window)
+    window.set_context(app_context)
+    assert shell._labels_dock.isVisibleTo(window)
+    assert window.dockWidgetArea(shell._labels_dock) == RIGHT, "full height, beside the editor"
+    window.set_context(None)
+    assert not shell._labels_dock.isVisibleTo(window)
+
+
+def test_reset_layout_gives_the_first_run_arrangement(
+        qtbot: Any, shell: Application, app_context: AppContext) -> None:
+    window = shell.window
+    window.resize(1400, 860)
+    window.show()
+    window.set_context(app_context)
+    labels = shell._labels_dock
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, labels)
+    window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, window.audio_dock)
+    window.log_dock.show()
+    window.reset_layout()
+    qtbot.wait(50)
+    assert window.dockWidgetArea(labels) == RIGHT and labels.isVisible()
+    assert window.dockWidgetArea(window.audio_dock) == BOTTOM
+    assert not window.log_dock.isVisible() and not window.uploads_dock.isVisible()
+    qtbot.waitUntil(lambda: labels.width() >= window._side_width() - 8, timeout=3000)
+    window.set_context(None)
+
+
+def test_shrinking_then_enlarging_gives_the_labels_dock_its_room_back(
+        qtbot: Any, shell: Application, app_context: AppContext) -> None:
+    window = shell.window
+    window.resize(1600, 1000)
+    window.show()
+    window.set_context(app_context)
+    qtbot.waitExposed(window)
+    labels = shell._labels_dock
+    window._default_sizes()
+    qtbot.waitUntil(lambda: labels.width() >= 440, timeout=3000)
+    window.resize(900, 650)
+    qtbot.waitUntil(lambda: window.width() == 900, timeout=3000)
+    window.resizeDocks([labels], [200], Qt.Orientation.Horizontal)  # squeezed
+    qtbot.wait(20)
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: labels.width() >= window._side_width() - 8, timeout=3000)
+    window.set_context(None)
+
+
+def test_transport_controls_that_do_not_fit_move_to_an_overflow_menu(qtbot: Any) -> None:
+    host = QWidget()  # a child, so it can be narrower than its layout's minimum
+    qtbot.addWidget(host)
+    host.resize(1400, 40)
+    bar = TransportBar(host)
+    bar.set_file_loaded(True)
+    bar.setGeometry(0, 0, 1400, 40)
+    host.show()
+    qtbot.waitExposed(host)
+    assert bar.more_button.isHidden() and not bar.zoom_fit_button.isHidden()
+    bar.setGeometry(0, 0, 430, 40)
+    qtbot.waitUntil(lambda: bar.zoom_fit_button.isHidden(), timeout=3000)
+    assert not bar.more_button.isHidden()
+    assert bar.more_button.geometry().right() <= bar.width()
+    bar._fill_more_menu()
+    texts = [a.text() for a in bar.more_menu.actions()]
+    assert {"Zoom in", "Zoom out", "Fit the whole file", "Channels"} <= set(texts)
+    zooms: list[str] = []
+    bar.zoom_requested.connect(zooms.append)
+    next(a for a in bar.more_menu.actions() if a.text() == "Fit the whole file").trigger()
+    assert zooms == ["fit"]
+    channels = next(a for a in bar.more_menu.actions() if a.text() == "Channels").menu()
+    assert isinstance(channels, QMenu)
+    channels.actions()[1].trigger()
+    assert bar.channel_box.currentIndex() == 1
+
+
+def test_the_delete_dataset_confirmation_shows_all_of_its_text(
+        qtbot: Any, api_worker: ApiWorker, live_client: RelayClient) -> None:
+    name = unique("A dataset with a long descriptive name that wraps over several lines")
+    created = live_client.datasets.create(name, artifact_types=[{"name": "click"}])
+    uncounted = replace(created, audio_count=None, annotation_set_count=None)
+    dialog = DeleteDatasetDialog(api_worker, uncounted)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.counts is not None, timeout=15000)
+    qtbot.wait(20)
+    message = dialog.message
+    assert "permanently removes 0 audio files" in message.text()
+    assert message.height() >= message.heightForWidth(message.width())
+    layout = dialog.layout()
+    assert layout is not None
+    assert dialog.height() >= layout.totalHeightForWidth(dialog.width())
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_a_disabled_primary_button_does_not_look_pressable(qtbot: Any, mode: str) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    old_sheet, old_palette = app.styleSheet(), app.palette()
+    theme = ThemeManager(app, mode)
+    try:
+        theme.apply()
+        accent = QColor(theme.colors().accent)
+        box = QWidget()
+        qtbot.addWidget(box)
+        enabled, disabled = QPushButton("Import", box), QPushButton("Publish…", box)
+        for button, x in ((enabled, 0), (disabled, 150)):
+            button.setDefault(True)
+            button.setGeometry(x, 0, 140, 34)
+        disabled.setEnabled(False)
+        box.resize(300, 40)
+        box.show()
+        qtbot.waitExposed(box)
+
+        def fill(button: QPushButton) -> QColor:
+            return button.grab().toImage().pixelColor(8, button.height() // 2)
+
+        assert fill(enabled) == accent, "an enabled primary button has the accent colour"
+        assert fill(disabled) != accent and fill(disabled) == QColor(theme.colors().button)
+    finally:
+        theme.close()
+        app.setStyleSheet(old_sheet)
+        app.setPalette(old_palette)
+
+
+def test_the_spectrogram_keeps_its_top_label_clear_of_the_waveforms_bottom_label(
+        qtbot: Any) -> None:
+    axis = FrequencyAxisItem("left")
+    values = [v for _spacing, level in axis.tickValues(0.0, 8000.0, 150.0) for v in level]
+    assert values, "the axis is still labelled"
+    assert max(values) <= 8000.0 * (1 - FrequencyAxisItem.TOP_CLEARANCE_PX / 150.0)
+    assert 8000.0 not in values
+
+
+def test_audio_file_names_keep_a_readable_width_and_elide_in_the_middle(qtbot: Any) -> None:
+    from relay_desktop.ui.audio_list import AudioListView
+
+    view = AudioListView()
+    qtbot.addWidget(view)
+    view.resize(600, 300)  # narrower than all the columns: the others scroll, not the name
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.table.textElideMode() == Qt.TextElideMode.ElideMiddle
+    name = view.table.fontMetrics().horizontalAdvance("demo-03-en-gb-scotland.ogg")
+    assert view.table.columnWidth(0) >= name + 8
