@@ -148,7 +148,10 @@ def test_server_down_then_up(qtbot: Any, fresh_server: LiveServer, gui_paths: Ap
         window.datasets.refresh()
         qtbot.waitUntil(lambda: window.status.state == "offline", timeout=30000)
         assert window.status.retry.isVisibleTo(window)
-        assert window.datasets.banner.isVisibleTo(window.datasets)
+        # other pollers (uploads, jobs) may notice first: wait for the refresh's own failure
+        qtbot.waitUntil(lambda: window.datasets.banner.isVisibleTo(window.datasets),
+                        timeout=30000)
+        qtbot.waitUntil(lambda: window._error_box is not None, timeout=15000)
         assert window._error_box is not None
         assert "connection to the server was lost" in window._error_box.text()
         window._error_box.close()

@@ -15,7 +15,7 @@ def tenant(relay_server: LiveServer) -> Iterator[Api]:
     """A tenant of its own with exactly 5 datasets."""
     client = Api(relay_server.base_url, relay_server.new_key("paging"))
     for i in range(5):
-        client.new_dataset(f"p{i}")
+        client.new_dataset(f"p{i}", exact_name=True)
     yield client
     client.close()
 
