@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from relay_desktop.core.connections import LOCAL_ID, ConnectionRecord
 from relay_desktop.services.connections import ConnectionManager
 from relay_desktop.ui.connection.server_form import ServerForm
+from relay_desktop.ui.fit import grow_to_fit
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -95,14 +96,7 @@ class ConnectionsDialog(QDialog):
     @Slot()
     def fit_contents(self) -> None:
         """Grow tall enough for the form's (wrapped) messages and the list's minimum."""
-        layout = self.layout()
-        if layout is None:
-            return
-        layout.activate()
-        need = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
-                else layout.totalSizeHint().height())
-        if need > self.height():
-            self.resize(self.width(), need)
+        grow_to_fit(self)
 
     def selected_id(self) -> str | None:
         item = self.list.currentItem()

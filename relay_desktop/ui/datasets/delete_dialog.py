@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from relay_desktop.api.models import Dataset
 from relay_desktop.services.api_worker import ApiWorker, Priority
 from relay_desktop.ui.errors import describe_error
+from relay_desktop.ui.fit import grow_to_fit
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -90,14 +91,7 @@ class DeleteDatasetDialog(QDialog):
 
     def _fit_text(self) -> None:
         """Grow to show all of the (wrapped) text that replaced a shorter one."""
-        layout = self.layout()
-        if layout is None:
-            return
-        layout.activate()
-        need = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
-                else layout.totalSizeHint().height())
-        if need > self.height():
-            self.resize(self.width(), need)
+        grow_to_fit(self)
 
     @Slot()
     def confirm(self) -> None:
