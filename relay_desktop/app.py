@@ -27,6 +27,7 @@ from relay_desktop.services.api_worker import ApiWorker, lingering_threads
 from relay_desktop.services.connections import ConnectionManager
 from relay_desktop.services.context import AppContext, ConnectionInfo
 from relay_desktop.services.credentials import CredentialStore
+from relay_desktop.services.job_monitor import JobMonitor
 from relay_desktop.services.local_workspace import LocalWorkspace
 from relay_desktop.services.qt_compat import pin_bool_singletons
 from relay_desktop.services.upload_manager import UploadManager
@@ -151,6 +152,7 @@ class Application(QObject):
         self.context = AppContext(worker=worker, connection=info, settings=self.settings,
                                   paths=self.paths, thread_pool=self.thread_pool,
                                   activity=self.activity)
+        self.context.monitor = JobMonitor(worker, parent=self)
         self.context.uploads = self._start_uploads(self.context)
         self.settings.set("last_connection", info.id or None)
         log.info("Connected to %s (%s)", info.name, info.base_url)
@@ -201,7 +203,7 @@ class Application(QObject):
     def _start_uploads(self, context: AppContext) -> UploadManager | None:
         """The connection's upload queue (its unfinished files resume); None if it cannot start."""
         try:
-            return UploadManager(context, parent=self)
+            return UploadManager(context, parent=self, monitor=context.monitor)
         except Exception:  # the queue must not stop the connection (its store may be unreadable)
             log.exception("The upload queue could not be started")
             return None
@@ -210,6 +212,9 @@ class Application(QObject):
         if self.context is not None:
             old, self.context = self.context, None
             self.window.set_context(None)
+            if old.monitor is not None:
+                old.monitor.stop()
+                old.monitor.deleteLater()
             if old.uploads is not None:
                 old.uploads.shutdown(SHUTDOWN_WAIT_MS)
                 old.uploads.deleteLater()

@@ -406,6 +406,9 @@ class InferenceFile:
     detections: tuple[Detection, ...] | None
     detection_count: int
     processed_at: datetime | None
+    # Relay Local extensions: the dataset audio a from-dataset file was taken from
+    source_audio_id: str | None = None
+    source_dataset_id: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> InferenceFile:
@@ -421,6 +424,8 @@ class InferenceFile:
             detections=detections,
             detection_count=int(count) if count is not None else len(detections or ()),
             processed_at=parse_time(data.get("processed_at")),
+            source_audio_id=_opt_str(data.get("source_audio_id")),
+            source_dataset_id=_opt_str(data.get("source_dataset_id")),
         )
 
 

@@ -31,6 +31,8 @@ from typing import Any
 
 from relay_desktop.core.annotations.diff import (
     CLIENT_ID_KEY,
+    EXTRA_KEY,
+    NOTE_KEY,
     LocalEntry,
     Plan,
     RemoteEntry,
@@ -99,6 +101,10 @@ class ServerAnnotation:
                                      else 1.0)
         note = extra.get("note") if isinstance(extra, Mapping) else None
         fields["note"] = note if isinstance(note, str) else ""
+        others = ({k: v for k, v in extra.items() if k not in (CLIENT_ID_KEY, NOTE_KEY)}
+                  if isinstance(extra, Mapping) else {})
+        if others:
+            fields[EXTRA_KEY] = others
         return cls(str(get("id")), str(client_id) if client_id else None, fields)
 
 

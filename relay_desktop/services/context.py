@@ -13,6 +13,7 @@ from relay_desktop.services.activity import ActivityTracker
 from relay_desktop.services.api_worker import ApiWorker
 
 if TYPE_CHECKING:
+    from relay_desktop.services.job_monitor import JobMonitor
     from relay_desktop.services.upload_manager import UploadManager
 
 
@@ -32,7 +33,8 @@ class AppContext:
 
     ``worker`` runs API calls; ``thread_pool`` runs decode/peak/spectrogram tasks
     (never on the GUI thread nor the API thread); ``activity`` feeds the status bar;
-    ``uploads`` is the connection's upload queue (set once it has started).
+    ``uploads`` is the connection's upload queue (set once it has started);
+    ``monitor`` follows processing files and running jobs (one per connection).
     """
 
     worker: ApiWorker
@@ -42,3 +44,4 @@ class AppContext:
     thread_pool: QThreadPool
     activity: ActivityTracker
     uploads: UploadManager | None = None
+    monitor: JobMonitor | None = None

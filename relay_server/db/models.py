@@ -18,8 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from relay_server.db.base import Base, UTCDateTime, new_id, utcnow
 
@@ -243,3 +244,7 @@ class InferenceFile(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # the dataset of ``source_audio_id`` (None when uploaded, or once that audio is deleted)
+    source_dataset_id: Mapped[uuid.UUID | None] = column_property(
+        select(AudioFile.dataset_id).where(AudioFile.id == source_audio_id)
+        .correlate_except(AudioFile).scalar_subquery())

@@ -82,6 +82,7 @@ class InferenceFile(ResponseModel):
     content_type: str
     file_size: int
     source_audio_id: uuid.UUID | None
+    source_dataset_id: uuid.UUID | None = None
     confirmed_at: UTCTimestamp | None
     created_at: UTCTimestamp
 

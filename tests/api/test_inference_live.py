@@ -90,6 +90,7 @@ def test_dataset_files_extension(client: RelayClient, model_id: str) -> None:
     job = client.inference_jobs.create(model_id)
     (added,) = client.inference_jobs.add_dataset_files(job.id, [conf.audio_id])
     assert added.status == "queued" and added.original_filename == entry["filename"]
+    assert (added.source_audio_id, added.source_dataset_id) == (conf.audio_id, ds.id)
     done = wait_done(client, job.id)
     assert done.status == "completed" and done.files[0].detection_count > 0
     with pytest.raises(errors.NotFound, match="Audio file"):

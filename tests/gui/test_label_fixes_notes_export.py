@@ -61,6 +61,28 @@ def test_a_note_typed_in_the_table_is_undoable_and_synced_to_extra_data(
                     timeout=20_000)
 
 
+def test_a_note_edit_keeps_the_servers_other_extra_data(env: Env, qtbot: QtBot) -> None:
+    """A PATCH replaces extra_data: keys the app does not own (copied_from) must survive."""
+    qtbot.waitUntil(lambda: (125, 250) in _server_extra(env), timeout=20_000)
+    detail = env.client.annotation_sets.get(env.dataset_id, env.set_id)
+    (ann,) = [a for a in detail.annotations if a.start_ms == 125]
+    env.client.annotations.update(env.dataset_id, env.set_id, ann.id,
+                                  extra_data={"client_id": "n1", "copied_from": "original-7"})
+    env.session.close()
+    session = AnnotationSession(env.sync, env.dataset_id, env.set_id)
+    with qtbot.waitSignal(session.loaded, timeout=10_000):
+        session.open()
+    env.session = session
+    assert session.edit("n1", "note", note="second take")
+    qtbot.waitUntil(lambda: _server_extra(env)[(125, 250)].get("note") == "second take",
+                    timeout=20_000)
+    assert _server_extra(env)[(125, 250)] == {"client_id": "n1", "copied_from": "original-7",
+                                              "note": "second take"}
+    session.undo_stack.undo()
+    qtbot.waitUntil(lambda: "note" not in _server_extra(env)[(125, 250)], timeout=20_000)
+    assert _server_extra(env)[(125, 250)] == {"client_id": "n1", "copied_from": "original-7"}
+
+
 @pytest.mark.parametrize(("fmt", "kept"), [("json", True), ("csv", True), ("raven", True),
                                            ("audacity", False), ("textgrid", False)])
 def test_notes_survive_the_formats_that_can_hold_them(

@@ -381,11 +381,13 @@ def test_from_dataset_reuses_ready_audio(api: Api, relay_server: LiveServer, mod
     assert r.status_code == 201, r.text
     (created,) = r.json()["files"]
     assert created["source_audio_id"] == audio_id and created["status"] == "queued"
+    assert created["source_dataset_id"] == dataset["id"]
     assert created["original_filename"] == entry["filename"]
     assert f"/datasets/{dataset['id']}/audio/{audio_id}/" in created["s3_key"]  # not copied
     assert not list((relay_server.data_dir / "objects").glob(f"**/{job['id']}/**/*.ogg"))
     done = wait_job(api, job["id"])
     assert done["status"] == "completed" and done["files"][0]["detection_count"] > 0
+    assert done["files"][0]["source_dataset_id"] == dataset["id"]
     assert_counters_add_up(done)
 
     unknown = str(uuid.uuid4())

@@ -18,6 +18,8 @@ from relay_desktop.core.annotations.document import FIELD_DEFAULTS, REGION_FIELD
 
 CLIENT_ID_KEY = "client_id"
 NOTE_KEY = "note"
+#: the server's other ``extra_data`` keys (e.g. ``copied_from``), kept so a PATCH keeps them
+EXTRA_KEY = "extra"
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,13 @@ def create_payload(region: Region) -> dict[str, Any]:
     return body
 
 
-def update_payload(local_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-    """A PATCH body for ``changes``; a changed note is sent as the whole ``extra_data``."""
+def update_payload(local_id: str, changes: Mapping[str, Any],
+                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A PATCH body for ``changes``; a changed note is sent as the whole ``extra_data``,
+    keeping the server's other keys (``extra``) since a PATCH replaces the object."""
     body = dict(changes)
     if NOTE_KEY in body:
-        body["extra_data"] = extra_data(local_id, body.pop(NOTE_KEY))
+        body["extra_data"] = {**(extra or {}), **extra_data(local_id, body.pop(NOTE_KEY))}
     return body
 
 
@@ -116,13 +120,14 @@ def diff(local: Iterable[LocalEntry], remote: Mapping[str, RemoteEntry]) -> Plan
         else:
             changes = changed_fields(known.fields if known else None, entry.region)
             if changes:
+                extra = (known.fields or {}).get(EXTRA_KEY) if known else None
                 plan.updates.append(Operation("update", entry.local_id, entry.rev, server_id,
-                                              update_payload(entry.local_id, changes)))
+                                              update_payload(entry.local_id, changes, extra)))
             else:
                 plan.forgets.append(Operation("forget", entry.local_id, entry.rev, server_id))
     return plan
 
 
 def fields_of(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The synced fields of an annotation-like mapping."""
-    return {k: data[k] for k in REGION_FIELDS if k in data}
+    """The synced fields of an annotation-like mapping (and the server's other extra keys)."""
+    return {k: data[k] for k in (*REGION_FIELDS, EXTRA_KEY) if k in data}
