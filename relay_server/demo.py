@@ -11,6 +11,12 @@ It also queues, for the server's workers, a training job on the ground truth
 the ``seed_demo_inference`` task (:mod:`relay_server.jobs.demo_chain`), which
 runs the resulting model over the held-out recordings once it exists. So a
 first run shows a model and detections without anyone asking for them.
+
+The held-out recordings (voices and texts the demo dataset never uses) are a
+second dataset, "… (held-out)", with their injected artifacts as its own
+published ground truth: the demo inference job takes its files from there, so
+its detections can be reviewed into a draft and evaluated on audio the model
+never saw.
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ from resources import resource_path
 
 log = logging.getLogger("relay_server.demo")
 DEMO_NAME = "TTS Glitch Detection (demo)"
+HELDOUT_NAME = "TTS Glitch Detection (held-out)"
+HELDOUT_DESCRIPTION = ("Recordings in voices and texts the demo dataset never uses, with their "
+                       "injected artifacts as ground truth: the demo model is run and evaluated "
+                       "on these.")
 
 
 def demo_dir() -> Path:
@@ -73,16 +83,16 @@ def seed_demo(settings: ServerSettings, tenant: str = "default", *,
         factory = make_session_factory(engine)
         storage = make_storage(settings)
         tenant_id = _tenant(factory, tenant)
-        dataset_id = _dataset(factory, tenant_id, manifest)
-        files = _store_files(factory, storage, tenant_id, dataset_id, manifest)
         scratch = settings.data_dir / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
         ctx = ProcessingContext(factory, storage, scratch)
-        for name, audio_id in files.items():
-            status = process_audio(ctx, audio_id)
-            if status != "ready":
-                raise RuntimeError(f"Demo file {name} could not be processed ({status})")
-        _annotation_sets(factory, tenant_id, dataset_id, manifest, files)
+        dataset_id = _dataset(factory, tenant_id, DEMO_NAME, manifest["description"], manifest)
+        _fill(ctx, storage, tenant_id, dataset_id, manifest["files"])
+        heldout = manifest.get("heldout_files") or []
+        if heldout:
+            heldout_id = _dataset(factory, tenant_id, HELDOUT_NAME, HELDOUT_DESCRIPTION,
+                                  manifest)
+            _fill(ctx, storage, tenant_id, heldout_id, heldout)
         if queue_jobs:
             _queue_demo_jobs(JobContext(settings, factory, storage), tenant_id, dataset_id,
                              manifest)
@@ -102,15 +112,31 @@ def _tenant(factory: sessionmaker[Session], name: str) -> uuid.UUID:
         return tenant.id
 
 
-def _dataset(factory: sessionmaker[Session], tenant_id: uuid.UUID,
-             manifest: dict[str, Any]) -> uuid.UUID:
+def _fill(ctx: ProcessingContext, storage: Storage, tenant_id: uuid.UUID,
+          dataset_id: uuid.UUID, entries: list[dict[str, Any]]) -> None:
+    """Store and process ``entries`` in the dataset; then its ground truth (once)."""
+    files = _store_files(ctx.session_factory, storage, tenant_id, dataset_id, entries)
+    for name, audio_id in files.items():
+        status = process_audio(ctx, audio_id)
+        if status != "ready":
+            raise RuntimeError(f"Demo file {name} could not be processed ({status})")
+    _annotation_sets(ctx.session_factory, tenant_id, dataset_id, entries, files)
+
+
+def find_dataset(session: Session, tenant_id: uuid.UUID, name: str) -> Dataset | None:
+    """The tenant's oldest dataset called ``name`` (the demo's, once seeded)."""
+    return session.scalar(
+        select(Dataset).where(Dataset.tenant_id == tenant_id, Dataset.name == name)
+        .order_by(Dataset.created_at).limit(1))
+
+
+def _dataset(factory: sessionmaker[Session], tenant_id: uuid.UUID, name: str,
+             description: str, manifest: dict[str, Any]) -> uuid.UUID:
     with factory.begin() as session:
-        existing = session.scalar(
-            select(Dataset).where(Dataset.tenant_id == tenant_id, Dataset.name == DEMO_NAME)
-            .order_by(Dataset.created_at).limit(1))
+        existing = find_dataset(session, tenant_id, name)
         if existing is not None:
             return existing.id
-        row = Dataset(tenant_id=tenant_id, name=DEMO_NAME, description=manifest["description"],
+        row = Dataset(tenant_id=tenant_id, name=name, description=description,
                       artifact_types=[dict(t) for t in manifest["artifact_types"]])
         session.add(row)
         session.flush()
@@ -118,13 +144,14 @@ def _dataset(factory: sessionmaker[Session], tenant_id: uuid.UUID,
 
 
 def _store_files(factory: sessionmaker[Session], storage: Storage, tenant_id: uuid.UUID,
-                 dataset_id: uuid.UUID, manifest: dict[str, Any]) -> dict[str, uuid.UUID]:
+                 dataset_id: uuid.UUID, entries: list[dict[str, Any]]
+                 ) -> dict[str, uuid.UUID]:
     """Make sure every manifest file has a confirmed row and a stored object."""
     out: dict[str, uuid.UUID] = {}
     with factory.begin() as session:
         rows = {r.filename: r for r in session.scalars(
             select(AudioFile).where(AudioFile.dataset_id == dataset_id))}
-        for entry in manifest["files"]:
+        for entry in entries:
             name = entry["filename"]
             source = demo_dir() / name
             row = rows.get(name)
@@ -145,7 +172,7 @@ def _store_files(factory: sessionmaker[Session], storage: Storage, tenant_id: uu
 
 
 def _annotation_sets(factory: sessionmaker[Session], tenant_id: uuid.UUID,
-                     dataset_id: uuid.UUID, manifest: dict[str, Any],
+                     dataset_id: uuid.UUID, entries: list[dict[str, Any]],
                      files: dict[str, uuid.UUID]) -> None:
     """v1 (published ground truth), once; no draft is made on the user's behalf."""
     with factory.begin() as session:
@@ -162,7 +189,7 @@ def _annotation_sets(factory: sessionmaker[Session], tenant_id: uuid.UUID,
                               annotations_by_type={})
         session.add(truth)
         session.flush()
-        for entry in manifest["files"]:
+        for entry in entries:
             audio_id = files[entry["filename"]]
             limit = durations.get(audio_id) or entry["duration_ms"]
             for item in entry["annotations"]:

@@ -4,8 +4,10 @@
 task waits (re-scheduling itself every few seconds) until the training job
 has produced its model, then creates one inference job over the demo's
 held-out recordings (manifest key ``heldout_files``: voices and texts the
-dataset never uses), stores them through the storage backend and queues
-their ``infer_file`` tasks. It is idempotent: a model that already has its
+dataset never uses), taken from the held-out demo dataset the way the
+from-dataset extension takes them (the files reference its stored audio; one
+whose dataset is missing is stored for the job instead), and queues their
+``infer_file`` tasks. It is idempotent: a model that already has its
 demo inference job gets no second one, whoever asks and however often.
 """
 
@@ -19,8 +21,9 @@ from huey.exceptions import RetryTask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from relay_server.db.models import InferenceFile, InferenceJob, TrainingJob
-from relay_server.demo import demo_dir, load_manifest
+from relay_server.db.base import utcnow
+from relay_server.db.models import AudioFile, InferenceFile, InferenceJob, TrainingJob
+from relay_server.demo import HELDOUT_NAME, demo_dir, find_dataset, load_manifest
 from relay_server.inference_state import queue_file
 from relay_server.jobs.context import JobContext
 from relay_server.schemas.inference import InferenceConfig
@@ -66,20 +69,41 @@ def create_demo_inference(ctx: JobContext, training_job_id: uuid.UUID,
                            config=InferenceConfig().model_dump(), status="pending")
         session.add(job)
         session.flush()
+        heldout = _heldout_audio(session, tenant_id)
         file_ids = []
         for name in names:
-            source = demo_dir() / name
             file_id = uuid.uuid4()
-            key = inference_file_key(tenant_id, job.id, file_id, name)
-            ctx.storage.put_file(key, source, "audio/ogg")
-            session.add(InferenceFile(id=file_id, tenant_id=tenant_id, inference_job_id=job.id,
-                                      original_filename=name, storage_key=key,
-                                      content_type="audio/ogg", file_size=source.stat().st_size,
-                                      status="pending", detection_count=0))
+            audio = heldout.get(name)
+            if audio is not None:  # the held-out dataset's audio, as from-dataset adds it
+                session.add(InferenceFile(
+                    id=file_id, tenant_id=tenant_id, inference_job_id=job.id,
+                    original_filename=name, storage_key=audio.storage_key,
+                    content_type=audio.content_type, file_size=audio.file_size,
+                    source_audio_id=audio.id, status="pending", detection_count=0,
+                    confirmed_at=utcnow()))
+                size = audio.file_size
+            else:
+                source = demo_dir() / name
+                key = inference_file_key(tenant_id, job.id, file_id, name)
+                ctx.storage.put_file(key, source, "audio/ogg")
+                size = source.stat().st_size
+                session.add(InferenceFile(
+                    id=file_id, tenant_id=tenant_id, inference_job_id=job.id,
+                    original_filename=name, storage_key=key, content_type="audio/ogg",
+                    file_size=size, status="pending", detection_count=0))
             session.flush()
-            if queue_file(session, job.id, file_id, source.stat().st_size):
+            if queue_file(session, job.id, file_id, size):
                 file_ids.append(file_id)
         return file_ids
+
+
+def _heldout_audio(session: Session, tenant_id: uuid.UUID) -> dict[str, AudioFile]:
+    """The ready audio of the tenant's held-out demo dataset, by file name."""
+    dataset = find_dataset(session, tenant_id, HELDOUT_NAME)
+    if dataset is None:
+        return {}
+    return {a.filename: a for a in session.scalars(select(AudioFile).where(
+        AudioFile.dataset_id == dataset.id, AudioFile.processing_status == "ready"))}
 
 
 def _has_demo_inference(session: Session, model_id: uuid.UUID, names: list[str]) -> bool:

@@ -15,7 +15,7 @@ import pytest
 import requests
 import soundfile as sf
 
-from relay_server.demo import DEMO_NAME, demo_dir, load_manifest
+from relay_server.demo import DEMO_NAME, HELDOUT_NAME, demo_dir, load_manifest
 from tests.server.conftest import Api
 from tests.support.live_server import LiveServer
 
@@ -96,6 +96,17 @@ def test_seed_demo_is_idempotent_and_ready(fresh_server: LiveServer) -> None:
     body = requests.get(link["download_url"], timeout=30).content
     assert body == (demo_dir() / first_file["filename"]).read_bytes()
 
+    (heldout,) = [d for d in api.get("/api/v1/datasets", params={"page_size": 100}
+                                     ).json()["items"] if d["name"] == HELDOUT_NAME]
+    held = api.get(f"/api/v1/datasets/{heldout['id']}/audio").json()["items"]
+    assert sorted(a["filename"] for a in held) == sorted(
+        e["filename"] for e in manifest["heldout_files"])
+    assert {a["processing_status"] for a in held} == {"ready"}
+    (held_truth,) = api.get(f"/api/v1/datasets/{heldout['id']}/annotation-sets").json()["items"]
+    assert (held_truth["version"], held_truth["status"]) == (1, "published")
+    assert held_truth["total_annotations"] == sum(
+        len(e["annotations"]) for e in manifest["heldout_files"])
+
     other = _seed(fresh_server, "someone-else")  # another tenant gets a dataset of its own
     assert other != first
     api.close()
@@ -166,6 +177,10 @@ def test_seed_demo_trains_a_model_and_detects_on_heldout_audio_once(
         assert inference["model_id"] == done["model_id"]
         assert inference["status"] == "completed", inference
         assert {f["original_filename"] for f in inference["files"]} == heldout
+        (held_ds,) = [d["id"] for d in api.get("/api/v1/datasets").json()["items"]
+                      if d["name"] == HELDOUT_NAME]
+        # taken from the held-out dataset, so they can be reviewed and evaluated there
+        assert {f["source_dataset_id"] for f in inference["files"]} == {held_ds}
         assert {f["status"] for f in inference["files"]} == {"completed"}
         assert inference["total_detections"] > 0
 
