@@ -15,5 +15,9 @@ bench:
 	scripts/bootstrap.sh --dev
 	.venv/bin/python -m benchmarks
 
+# the one-folder build, its .tar.gz and a .deb in dist/ (packaging/README.md)
+package:
+	packaging/build.sh
+
 clean:
 	rm -rf .venv build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

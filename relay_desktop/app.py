@@ -34,6 +34,7 @@ from relay_desktop.services.upload_manager import UploadManager
 from relay_desktop.ui.errors import show_error
 from relay_desktop.ui.labelling import LabellingPanel
 from relay_desktop.ui.main_window import MainWindow
+from relay_desktop.ui.model_loop import ModelLoop, register_keys
 from relay_desktop.ui.theme import ThemeManager
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class Application(QObject):
                                  self.settings.theme)
         self.window.setWindowIcon(_app_icon())
         self.window.settings = self.settings
+        register_keys(self.window)  # before the user's bindings, so rebound keys are kept
         for problem in self.window.shortcuts.use_settings(self.settings):
             log.warning("Ignoring a saved shortcut: %s", problem)
         self.window.local_requested.connect(self.open_local)
@@ -109,6 +111,7 @@ class Application(QObject):
         self.labelling.audio_requested.connect(self.window.audio_file_activated)
         self.labelling.notice.connect(lambda text: self.window.status.showMessage(text, 10000))
         self.window.local_file_requested.connect(self.open_local_file)
+        self.loop = ModelLoop(self.window, self.labelling, labels_dock)
 
     # -- start-up ------------------------------------------------------------------
 
@@ -173,10 +176,15 @@ class Application(QObject):
             return
         self.window.set_editor(self.editor)
         self.labelling.set_audio_editor(self.editor)
+        changing = getattr(self.editor, "audio_changing", None)
+        if changing is not None:  # files the review and evaluate docks open, too
+            changing.connect(self.labelling.follow_editor)
+        self.loop.set_editor(self.editor)
 
     def _drop_editor(self) -> None:
         editor, self.editor = self.editor, None
         self.labelling.set_audio_editor(None)
+        self.loop.set_editor(None)
         if editor is not None:
             stop = getattr(editor, "shutdown", None)
             if callable(stop):
@@ -322,6 +330,7 @@ class Application(QObject):
         """Stop everything with bounded waits; never hangs."""
         self.window.save_layout()
         self.window.log_view.detach()
+        self.loop.shutdown()
         self._drop_editor()
         self._close_context()
         self.manager.shutdown()
@@ -390,7 +399,7 @@ def run(args: argparse.Namespace) -> int:
     app = Application(qapp, editor_factory=default_editor_factory())
     exit_code = [0]
     if args.screenshot:
-        shot = Screenshot(app, Path(args.screenshot))
+        shot = Screenshot(app, Path(args.screenshot), view=getattr(args, "view", "label"))
         shot.done.connect(lambda code: (exit_code.__setitem__(0, code), qapp.quit()))
         assert size is not None
         app.window.resize(*size)

@@ -2,7 +2,8 @@
 
 It selects the demo dataset, opens its first ready file in the editor and the
 newest published annotation set in the Labels dock, so the picture shows what a
-user sees while labelling.
+user sees while labelling. With a ``view`` other than "label" it then shows that
+step of the model loop (``screenshot_views``) before the grab.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from relay_desktop.api.models import Dataset
+from relay_desktop.screenshot_views import ViewDriver
 
 if TYPE_CHECKING:
     from relay_desktop.app import Application
@@ -33,10 +35,16 @@ class Screenshot(QObject):
 
     done = Signal(int)
 
-    def __init__(self, app: Application, path: Path, timeout_s: float = 150.0) -> None:
+    def __init__(self, app: Application, path: Path, timeout_s: float = 150.0,
+                 view: str = "label") -> None:
         super().__init__(app)
         self.app = app
         self.path = path
+        self._view: ViewDriver | None = None
+        if view != "label":
+            self._view = ViewDriver(app, view)
+            self._view.ready.connect(self._grab_now)
+            self._view.failed.connect(lambda msg: self._finish(1, msg))
         self.window = app.window
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -103,6 +111,13 @@ class Screenshot(QObject):
         labelling.session.load_failed.connect(lambda _msg: QTimer.singleShot(300, self._grab))
 
     def _grab(self) -> None:
+        """The labelling view is ready: grab it, or go on to the model-loop view asked for."""
+        if self._view is not None:
+            self._view.start()
+            return
+        self._grab_now()
+
+    def _grab_now(self) -> None:
         if self._finished:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,17 @@
-"""Where Relay Desktop keeps its files (platformdirs; ``RELAY_DESKTOP_HOME`` overrides all)."""
+"""Where Relay Desktop keeps its files (platformdirs; ``RELAY_DESKTOP_HOME`` overrides all).
+
+An installed app (the packaged build, or a wheel) uses the folders named
+``relay-desktop``; the app run from a source checkout uses ``relay-desktop-source``.
+So the two can run side by side without sharing a workspace by accident: a
+checkout runs unreleased migrations that an installed release cannot read,
+and only one Relay Local may hold a workspace folder at a time. The suffix goes
+on the checkout, whose data is a developer's, never on what users install.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +19,19 @@ import platformdirs
 
 APP_NAME = "relay-desktop"
 APP_AUTHOR = "Relay"
+SOURCE_SUFFIX = "-source"
+
+
+def is_source_checkout() -> bool:
+    """True when running from a source tree (a ``pyproject.toml`` next to the package)."""
+    if getattr(sys, "frozen", False):
+        return False
+    return (Path(__file__).resolve().parents[2] / "pyproject.toml").is_file()
+
+
+def app_name() -> str:
+    """The folder (and keychain service) name: ``relay-desktop`` or ``relay-desktop-source``."""
+    return APP_NAME + SOURCE_SUFFIX if is_source_checkout() else APP_NAME
 
 
 @dataclass(frozen=True)
@@ -26,10 +48,11 @@ class AppPaths:
         if home:
             root = Path(home)
             return cls(root / "data", root / "cache", root / "config")
+        name = app_name()
         return cls(
-            Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)),
-            Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR)),
-            Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR)),
+            Path(platformdirs.user_data_dir(name, APP_AUTHOR)),
+            Path(platformdirs.user_cache_dir(name, APP_AUTHOR)),
+            Path(platformdirs.user_config_dir(name, APP_AUTHOR)),
         )
 
     def ensure(self) -> AppPaths:
@@ -48,6 +71,11 @@ class AppPaths:
     @property
     def peak_cache(self) -> Path:
         return self.cache / "peaks"
+
+    @property
+    def logs(self) -> Path:
+        """The app's log files (``services.app_log``)."""
+        return self.data / "logs"
 
     @property
     def local_workspace(self) -> Path:

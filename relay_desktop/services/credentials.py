@@ -13,9 +13,11 @@ import keyring
 import keyring.backend
 import keyring.errors
 
+from relay_desktop.core.paths import app_name
+
 log = logging.getLogger(__name__)
 
-SERVICE = "relay-desktop"
+SERVICE = app_name()  # "relay-desktop-source" from a checkout: see core.paths
 
 
 class Storage(Enum):

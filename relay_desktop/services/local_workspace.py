@@ -1,8 +1,9 @@
 """Relay Local as a subprocess: the default workspace that needs no account and no network.
 
 The server is launched as ``python -m relay_server`` (this module never imports
-it), listens on 127.0.0.1 with a free port, keeps its data in the local
-workspace folder, and is stopped on exit and restarted if it dies.
+it), or as ``<app binary> --run-server`` in a frozen (PyInstaller) build; it
+listens on 127.0.0.1 with a free port, keeps its data in the local workspace
+folder, and is stopped on exit and restarted if it dies.
 """
 
 from __future__ import annotations
@@ -41,6 +42,19 @@ def _close_pipe(proc: subprocess.Popen[str]) -> None:
     if proc.stdin is not None:
         with contextlib.suppress(OSError):
             proc.stdin.close()
+
+
+def server_command(python: str | None = None) -> list[str]:
+    """The command line that runs ``relay-server`` (its subcommand and options follow).
+
+    From a source checkout: ``python -m relay_server``. In a frozen build
+    ``sys.executable`` is the app's binary, which runs the server when its first
+    argument is ``--run-server`` (packaging/launcher.py). An explicit ``python``
+    always means ``python -m relay_server``.
+    """
+    if python is None and getattr(sys, "frozen", False):
+        return [sys.executable, "--run-server"]
+    return [python or sys.executable, "-m", "relay_server"]
 
 
 def _server_env() -> dict[str, str]:
@@ -85,6 +99,7 @@ class LocalWorkspace(QObject):
         self.data_dir = data_dir
         self.credentials = credentials
         self.python = python or sys.executable
+        self.server_command = server_command(python)
         self.startup_timeout = startup_timeout
         self.seed_demo = seed_demo
         self.base_url = ""
@@ -181,7 +196,7 @@ class LocalWorkspace(QObject):
     def _run_cli(self, command: str, timeout: float) -> str:
         try:
             out = subprocess.run(
-                [self.python, "-m", "relay_server", command, "--data-dir", str(self.data_dir)],
+                [*self.server_command, command, "--data-dir", str(self.data_dir)],
                 capture_output=True, text=True, env=_server_env(), timeout=timeout)
         except subprocess.TimeoutExpired:
             raise WorkspaceError(f"relay-server {command} did not finish in {timeout:.0f} s") \
@@ -205,7 +220,7 @@ class LocalWorkspace(QObject):
         log_file = open(self.log_path, "a")  # noqa: SIM115 - owned by the process
         try:
             proc = subprocess.Popen(
-                [self.python, "-m", "relay_server", "serve", "--data-dir", str(self.data_dir),
+                [*self.server_command, "serve", "--data-dir", str(self.data_dir),
                  "--host", "127.0.0.1", "--port", str(port), "--exit-with-parent"],
                 # stdin stays open and unused: when this process dies, however it dies, the
                 # OS closes it and the server shuts itself down (--exit-with-parent)

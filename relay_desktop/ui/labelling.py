@@ -57,11 +57,13 @@ class LabellingPanel(QWidget):
         audio_requested(object): open this AudioFile in the waveform (a region of
             another file was activated; it is selected once the file is shown).
         notice(str): a finished export, import or publish, for the status bar.
+        train_requested(object): "Train model…" on this published AnnotationSet.
     """
 
     session_changed = Signal(object)
     audio_requested = Signal(object)
     notice = Signal(str)
+    train_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,6 +112,7 @@ class LabellingPanel(QWidget):
             log.info("Syncing edits left from an earlier session in %d set(s)", len(resumed))
         self.sets_panel = SetsPanel(context.worker, self.sync)
         self.sets_panel.open_requested.connect(self.open_set)
+        self.sets_panel.train_requested.connect(self.train_requested)
         self.splitter.addWidget(self.sets_panel)
         self._show_hint(NO_SET)
         self.placeholder.hide()
@@ -192,6 +195,19 @@ class LabellingPanel(QWidget):
             self.close_set()
         self.audio = audio
         self._show_current_file()
+
+    def follow_editor(self, audio: AudioFile | None) -> None:
+        """The editor is about to show ``audio`` (None: a file in no dataset, e.g. an
+        inference upload): only that file's regions are drawn, never the previous file's."""
+        if audio is not None:
+            if self.audio is None or self.audio.id != audio.id:
+                self.show_audio(audio)
+            return
+        if self.is_local:
+            return  # a file on disk is labelled in its local draft (show_local_file)
+        self.audio = None
+        if self.editor is not None:
+            self.editor.set_audio_file(None)
 
     def show_local_file(self, path: Path, duration_ms: int | None) -> AnnotationSession | None:
         """A file from disk (File > Open audio file…) is now shown: label it in a local draft.

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relay_desktop import __version__
 from relay_desktop.api.models import AudioFile, Dataset
 from relay_desktop.core.connections import LOCAL_ID
 from relay_desktop.core.settings import Settings
@@ -51,7 +50,7 @@ from relay_desktop.ui.uploads import UploadActions, UploadQueuePanel
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3  # 3: the model-loop docks (jobs, models, inference, review, evaluate)
 #: first run: the window's share of the screen, the bottom docks' share of its height,
 #: and the side panels' share of its width (within SIDE_MIN..SIDE_MAX pixels)
 SCREEN_SHARE = 0.85
@@ -177,6 +176,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self._home_areas: dict[QDockWidget, Qt.DockWidgetArea] = {}
         self._connected_only: list[QDockWidget] = []
+        self._tabs: list[tuple[QDockWidget, QDockWidget]] = []  # (anchor, tab) for add_panel
         self.dataset_dock = self._dock(self.datasets, "Datasets", "datasetsDock", "left")
         self.audio_dock = self._dock(self.audio_list, "Audio files", "audioDock", "bottom")
         self.log_dock = self._dock(self.log_view, "Log", "logDock", "bottom")
@@ -215,10 +215,14 @@ class MainWindow(QMainWindow):
             setter(self.context)
 
     def add_panel(self, widget: QWidget, title: str, area: str | Qt.DockWidgetArea = "right",
-                  object_name: str = "") -> QDockWidget:
-        """Add ``widget`` as a dock (its visibility toggle goes in the View menu)."""
+                  object_name: str = "", *, tab_with: QDockWidget | None = None) -> QDockWidget:
+        """Add ``widget`` as a dock (its visibility toggle goes in the View menu); with
+        ``tab_with`` it is a tab beside that dock (and goes back there on Reset layout)."""
         name = object_name or f"{type(widget).__name__}Dock"
         dock = self._dock(widget, title, name, area)
+        if tab_with is not None:
+            self._tabs.append((tab_with, dock))
+            self.tabifyDockWidget(tab_with, dock)
         self._connected_only.append(dock)  # nothing to show on the welcome page
         dock.setVisible(self.context is not None)
         setter = getattr(widget, "set_context", None)
@@ -350,7 +354,11 @@ class MainWindow(QMainWindow):
                                              self.show_shortcuts)
         self.about_action = self._action("Help", "&About Relay Desktop", "Shift+F1",
                                          self.show_about)
+        self.report_action = QAction("&Report a problem…", self)
+        self.report_action.triggered.connect(self.show_report)
         help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.report_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
 
     def _fill_switch_menu(self) -> None:
@@ -394,12 +402,24 @@ class MainWindow(QMainWindow):
         return path
 
     @Slot()
-    def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About Relay Desktop",
-                          f"Relay Desktop {__version__}\nLabel, train and detect artifacts in "
-                          "generated speech.", QMessageBox.StandardButton.Close, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        box.open()
+    def show_about(self) -> QWidget:
+        """Help > About: versions of the app, Qt, PySide6, pyqtgraph, libsndfile, the server."""
+        from relay_desktop.ui.about import AboutDialog
+
+        dialog = AboutDialog(self.context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def show_report(self) -> QWidget:
+        """Help > Report a problem: a copyable, redacted report and the log folder."""
+        from relay_desktop.ui.about import ReportDialog
+
+        dialog = ReportDialog(self.context, self.log_view.contents(), parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
+        return dialog
 
     @Slot()
     def show_connections(self) -> ConnectionsDialog:
@@ -646,12 +666,16 @@ class MainWindow(QMainWindow):
                                dock)
         self.tabifyDockWidget(self.audio_dock, self.log_dock)
         self.tabifyDockWidget(self.audio_dock, self.uploads_dock)
+        for anchor, dock in self._tabs:
+            self.tabifyDockWidget(anchor, dock)
         connected = self.context is not None
         for dock in (self.dataset_dock, self.audio_dock, *self._connected_only):
             dock.setVisible(connected)
         self.log_dock.hide()
         self.uploads_dock.hide()
         self.audio_dock.raise_()
+        for anchor in dict.fromkeys(a for a, _d in self._tabs):
+            anchor.raise_()
         QTimer.singleShot(0, self._default_sizes)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -83,6 +83,9 @@ def test_dropped_files_are_uploaded_processed_and_remembered(
     try:
         manager.add_paths([drop], UploadTarget("dataset", ds, "mgr"))
         qtbot.waitUntil(lambda: len(seen.processed) == 6, timeout=60_000)
+        # the READY transitions reach the GUI on the next pump (a fast machine may have
+        # scanned, uploaded and confirmed every file inside the first one)
+        qtbot.waitUntil(lambda: bool(seen.changed_at), timeout=2_000)
         rows = {r.path.name: r for r in manager.rows()}
         assert {n for n, r in rows.items() if r.state is UploadState.READY} == {
             f"take{i}.wav" for i in range(6)}

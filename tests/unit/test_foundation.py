@@ -15,7 +15,10 @@ from tests.support.live_server import LiveServer
 def test_desktop_version_flag() -> None:
     out = subprocess.run([sys.executable, "-m", "relay_desktop", "--version"],
                          capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == f"relay-desktop {__version__}"
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == f"relay-desktop {__version__}"
+    names = {line.split(":", 1)[0] for line in lines[1:]}
+    assert {"Qt", "PySide6", "pyqtgraph", "libsndfile"} <= names
 
 
 def test_server_version_flag() -> None:

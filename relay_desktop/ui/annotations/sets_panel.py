@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -54,9 +56,11 @@ class SetsPanel(QWidget):
         sets_loaded(object): the list arrived (a list of AnnotationSet).
         created(object): a new draft was made (the AnnotationSet).
         error(str): something failed (a sentence).
+        train_requested(object): "Train model…" on a published ``AnnotationSet``.
     """
 
     open_requested = Signal(object)
+    train_requested = Signal(object)
     sets_loaded = Signal(object)
     created = Signal(object)
     error = Signal(str)
@@ -100,6 +104,12 @@ class SetsPanel(QWidget):
         self.open_button.clicked.connect(self._open_selected)
         self.tree.itemDoubleClicked.connect(lambda *_: self._open_selected())
         self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.train_action = QAction("Train model…", self)
+        self.train_action.setObjectName("trainModelAction")
+        self.train_action.setToolTip("Train a detector on the selected published set")
+        self.train_action.triggered.connect(self._train_selected)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self._update_buttons()
         if sync is not None:
             sync.state_changed.connect(self._sync_state_changed)
@@ -235,6 +245,31 @@ class SetsPanel(QWidget):
         self.new_button.setEnabled(has_ds)
         self.copy_button.setEnabled(has_ds and selected)
         self.open_button.setEnabled(selected)
+        chosen = self.selected_set() if selected else None
+        self.train_action.setEnabled(chosen is not None and chosen.status == "published")
+
+    def selected_set(self) -> Any:
+        """The selected AnnotationSet, or None."""
+        set_id = self.selected_set_id()
+        return next((s for s in self.sets if s.id == set_id), None)
+
+    def context_menu(self) -> QMenu:
+        """The set list's context menu (Open, Train model…), for the selected set."""
+        menu = QMenu(self)
+        menu.addAction("Open", self._open_selected).setEnabled(self.open_button.isEnabled())
+        menu.addSeparator()
+        menu.addAction(self.train_action)
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
+
+    def _train_selected(self) -> None:
+        chosen = self.selected_set()
+        if chosen is not None and chosen.status == "published":
+            self.train_requested.emit(chosen)
 
     def _open_selected(self) -> None:
         set_id = self.selected_set_id()

@@ -79,10 +79,13 @@ class AudioEditor(QWidget):
     Signals:
         file_opened(object): the ``AudioInfo`` of the file now shown.
         error(str): opening or playing failed (also shown in the view).
+        audio_changing(object): the dataset ``AudioFile`` about to be shown, or None for
+            a file that is in no dataset (the Labels dock draws only that file's regions).
     """
 
     file_opened = Signal(object)
     error = Signal(str)
+    audio_changing = Signal(object)
 
     def __init__(self, context: Any = None, *, paths: AppPaths | None = None,
                  pool: QThreadPool | None = None, fetcher: AudioFetcher | None = None,
@@ -204,7 +207,11 @@ class AudioEditor(QWidget):
         ``display_name`` is shown instead of the file's name (a dataset file's name,
         when the file on disk is a cache entry named by its hash).
         """
-        path = Path(path)
+        self.audio_changing.emit(None)
+        return self._open_path(Path(path), display_name)
+
+    def _open_path(self, path: Path, display_name: str | None) -> TaskHandle:
+        """Decode ``path`` and build (or load) its peaks on the thread pool."""
         self._display_name = display_name
         self.cancel_loading()
         self.player.unload()
@@ -232,6 +239,7 @@ class AudioEditor(QWidget):
         self.cancel_loading()
         self.player.unload()
         self.view.clear()
+        self.audio_changing.emit(audio_file)
         name = getattr(audio_file, "filename", str(audio_file.id))
         self.view.show_message(f"Fetching {name}…")
         self.properties.setText(name)
@@ -257,7 +265,7 @@ class AudioEditor(QWidget):
     def _fetched(self, job: FetchJob, path: object, name: str) -> None:
         if job is self._fetch_job:
             self._fetch_job = None
-            self.open_file(Path(str(path)), display_name=name)
+            self._open_path(Path(str(path)), name)
 
     def _fetch_cancelled(self) -> None:
         self._hide_progress()

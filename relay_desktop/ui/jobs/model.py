@@ -1,0 +1,210 @@
+"""The jobs table: training and inference jobs in one list, with kind and status filters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from relay_desktop.api.models import InferenceJob, TrainingJob
+
+COLUMNS = ("Kind", "What", "Status", "Progress", "Elapsed", "Started", "Error")
+KIND, WHAT, STATUS, PROGRESS, ELAPSED, STARTED, ERROR = range(len(COLUMNS))
+TERMINAL = ("completed", "failed", "cancelled")
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1
+JOB_ROLE = Qt.ItemDataRole.UserRole + 2
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def progress_fraction(job: Any) -> float | None:
+    """0..1 for a job with a known amount of work, else None."""
+    if isinstance(job, TrainingJob):
+        if job.status == "completed":
+            return 1.0
+        p = job.progress
+        return p.epoch / p.epochs if p is not None and p.epochs else None
+    if isinstance(job, InferenceJob):
+        if job.total_files:
+            return job.processed_files / job.total_files
+        return 1.0 if job.status == "completed" else None
+    return None
+
+
+def elapsed_s(job: Any, now: datetime | None = None) -> float | None:
+    """Seconds from start to the end (or to now while running); None before it starts."""
+    start = job.started_at or (job.created_at if job.status not in ("pending", "queued")
+                               else None)
+    if start is None:
+        return None
+    end = job.completed_at if job.status in TERMINAL else None
+    end = end or (now or datetime.now(UTC))
+    return max(0.0, (end - start).total_seconds())
+
+
+def format_elapsed(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def progress_text(job: Any) -> str:
+    fraction = progress_fraction(job)
+    if fraction is None:
+        return ""
+    pct = f"{round(fraction * 100)}%"
+    if isinstance(job, TrainingJob) and job.progress is not None and job.progress.epochs:
+        return f"{pct} (epoch {job.progress.epoch}/{job.progress.epochs})"
+    if isinstance(job, InferenceJob) and job.total_files:
+        return f"{pct} ({job.processed_files}/{job.total_files} files)"
+    return pct
+
+
+class JobsTableModel(QAbstractTableModel):
+    """Rows of (kind, job), newest first; ``describe(kind, job)`` names what a job is about."""
+
+    def __init__(self, describe: Callable[[str, Any], str] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[str, Any]] = []
+        self._describe = describe or (lambda kind, job: "")
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        kind, job = self._rows[index.row()]
+        if role == KIND_ROLE:
+            return kind
+        if role == JOB_ROLE:
+            return job
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(kind, job, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == ERROR and job.error_message:
+                return job.error_message
+            return f"{kind.capitalize()} job {job.id}"
+        return None
+
+    def _text(self, kind: str, job: Any, column: int) -> str:
+        if column == KIND:
+            return "Training" if kind == "training" else "Inference"
+        if column == WHAT:
+            return self._describe(kind, job)
+        if column == STATUS:
+            return str(job.status)
+        if column == PROGRESS:
+            return progress_text(job)
+        if column == ELAPSED:
+            return format_elapsed(elapsed_s(job))
+        if column == STARTED:
+            stamp = job.started_at or job.created_at
+            return stamp.astimezone().strftime("%Y-%m-%d %H:%M") if stamp else ""
+        if column == ERROR:
+            return (job.error_message or "").splitlines()[0] if job.error_message else ""
+        return ""
+
+    def set_jobs(self, training: Sequence[Any], inference: Sequence[Any]) -> None:
+        """Replace the rows (newest first across both kinds)."""
+        rows = [("training", j) for j in training] + [("inference", j) for j in inference]
+        rows.sort(key=lambda r: (r[1].created_at.timestamp() if r[1].created_at else 0.0,
+                                 r[1].id), reverse=True)
+        if [(k, j.id) for k, j in rows] == [(k, j.id) for k, j in self._rows]:
+            # same rows: repaint only those that changed, keeping the selection
+            changed = [i for i, (new, old) in enumerate(zip(rows, self._rows, strict=True))
+                       if new[1] != old[1]]
+            self._rows = rows
+            for i in changed:
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def refresh_descriptions(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(self.index(0, WHAT), self.index(len(self._rows) - 1, WHAT))
+
+    def tick(self) -> None:
+        """Elapsed time moves on for running jobs."""
+        for row, (_kind, job) in enumerate(self._rows):
+            if job.status not in TERMINAL:
+                idx = self.index(row, ELAPSED)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole])
+
+    def running(self) -> int:
+        return sum(1 for _k, j in self._rows if j.status not in TERMINAL)
+
+    def row_of(self, kind: str, job_id: str) -> int:
+        for row, (k, j) in enumerate(self._rows):
+            if k == kind and j.id == job_id:
+                return row
+        return -1
+
+    def job_at(self, row: int) -> tuple[str, Any] | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+
+class JobsFilter(QSortFilterProxyModel):
+    """Filters by kind ("" for both) and by text in the status (or error) column."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._kind = ""
+        self._status = ""
+
+    def set_kind(self, kind: str) -> None:
+        self.beginFilterChange()
+        self._kind = kind
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_status_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._status = text.strip().lower()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        model = self.sourceModel()
+        index = model.index(source_row, STATUS, source_parent)
+        if self._kind and model.data(index, KIND_ROLE) != self._kind:
+            return False
+        if self._status:
+            status = str(model.data(index) or "").lower()
+            return self._status in status
+        return True
+
+
+def describe_job(kind: str, job: Any, datasets: Mapping[str, str],
+                 set_versions: Mapping[str, int], models: Mapping[str, str]) -> str:
+    """``Demo v2`` for a training job (dataset and set), the model's name for inference."""
+    if kind == "training":
+        name = datasets.get(job.dataset_id or "", "")
+        version = set_versions.get(job.annotation_set_id or "")
+        if not name:
+            name = f"dataset {str(job.dataset_id or '')[:8]}"
+        return f"{name} v{version}" if version is not None else name
+    model = models.get(job.model_id or "")
+    return model or f"model {str(job.model_id or '')[:8]}"
