@@ -1,7 +1,7 @@
 """The train -> infer -> review -> evaluate docks, wired to each other and to the window.
 
 The Jobs, Detections and Evaluate docks are tabs beside the audio list; Models and
-Review are tabs beside the Labels dock. A "Models" menu reaches each step from the
+Review are tabs beside the Labels dock. A "Jobs" menu reaches each step from the
 keyboard. Every panel follows the window's connection on its own (``set_context``);
 this module only passes things along between them.
 """
@@ -92,7 +92,7 @@ class ModelLoop(QObject):
 
     def _build_menu(self) -> QMenu:
         window = self.window
-        menu = QMenu("&Models", window)
+        menu = QMenu("&Jobs", window)
         menu.setToolTipsVisible(True)
         self.train_action = self._action("Train a &model…", "Ctrl+T",
                                          lambda: self.train(None))
@@ -123,7 +123,7 @@ class ModelLoop(QObject):
     def _action(self, text: str, keys: str, slot: Any) -> QAction:
         action = QAction(text, self.window)
         action.triggered.connect(lambda _checked=False: slot())
-        self.window.shortcuts.register("Models", action, keys)
+        self.window.shortcuts.register("Jobs", action, keys)
         self.window.addAction(action)
         return action
 
