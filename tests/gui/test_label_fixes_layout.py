@@ -198,3 +198,28 @@ def test_audio_file_names_keep_a_readable_width_and_elide_in_the_middle(qtbot: A
     assert view.table.textElideMode() == Qt.TextElideMode.ElideMiddle
     name = view.table.fontMetrics().horizontalAdvance("demo-03-en-gb-scotland.ogg")
     assert view.table.columnWidth(0) >= name + 8
+
+
+def test_the_file_line_under_a_narrow_editor_elides_the_name_instead_of_vanishing(
+        qtbot: Any, gui_paths: AppPaths) -> None:
+    from relay_desktop.ui.elided_label import MIN_WIDTH_PX
+    from relay_desktop.ui.waveform.editor import AudioEditor
+
+    host = QWidget()  # a child, so it can be narrower than its layout's minimum (as in
+    qtbot.addWidget(host)  # the main window's central area)
+    host.resize(1600, 400)
+    editor = AudioEditor(paths=gui_paths, parent=host)
+    name = "heldout-01-en-gb-x-gbcwmd.ogg · OGG VORBIS · 16 kHz · mono · 0:00:38.224"
+    editor.properties.setText(name)
+    editor.selection_bar.set_duration(38.224)   # a file is open: the selection fields show
+    editor.setGeometry(0, 0, 440, 400)   # its width in a 1000x700 window with both side docks
+    host.show()
+    qtbot.waitExposed(host)
+    label = editor.properties
+    qtbot.waitUntil(lambda: label.width() >= MIN_WIDTH_PX, timeout=3000)
+    shown = label.shown_text()
+    assert shown.endswith("…") and shown[:-1] and name.startswith(shown[:-1])
+    assert label.toolTip() == name and label.text() == name
+    editor.setGeometry(0, 0, 1600, 400)
+    qtbot.waitUntil(lambda: label.shown_text() == name, timeout=3000)
+    editor.shutdown()

@@ -25,9 +25,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QProgressBar,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -41,6 +39,7 @@ from relay_desktop.services import audio_tasks
 from relay_desktop.services.audio_fetch import AudioFetcher, FetchJob
 from relay_desktop.services.audio_tasks import OpenedAudio, TaskHandle
 from relay_desktop.services.player import NO_OUTPUT, Player
+from relay_desktop.ui.elided_label import ElidedLabel
 from relay_desktop.ui.waveform.playback_actions import PlaybackActions
 from relay_desktop.ui.waveform.selection_bar import SelectionBar
 from relay_desktop.ui.waveform.transport import NO_DEVICE_HELP, TransportBar
@@ -113,9 +112,8 @@ class AudioEditor(QWidget):
         self.transport = TransportBar(self)
         self.view = WaveformView(self._pool, self)
         self.player = Player(self)
-        self.properties = QLabel("No file", self)
+        self.properties = ElidedLabel("No file", self)
         self.properties.setObjectName("editorProperties")
-        self.properties.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar(self)
         self.progress.setFixedWidth(180)
         self.progress.hide()
@@ -131,9 +129,7 @@ class AudioEditor(QWidget):
         status.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(status)
         row.setContentsMargins(4, 1, 4, 1)
-        # a long file name gives way (clipped; the tooltip has it all) to the selection
-        self.properties.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                      QSizePolicy.Policy.Preferred)
+        # a long file name gives way (elided; the tooltip has it all) to the selection
         row.addWidget(self.properties, 1)
         row.addWidget(self.progress)
         row.addWidget(self.cancel_button)
@@ -304,7 +300,6 @@ class AudioEditor(QWidget):
         self.transport.set_position(0)
         self.view.set_playhead(0.0)
         self.properties.setText(describe(info, path, self._display_name))
-        self.properties.setToolTip(self.properties.text())
         self.selection_bar.set_duration(info.duration_s)
         self._update_actions()
         self.file_opened.emit(info)
