@@ -12,6 +12,7 @@ from relay_server.config import ServerSettings
 from relay_server.db.session import make_engine, make_session_factory, upgrade_database
 from relay_server.errors import install_error_handlers
 from relay_server.jobs import runtime
+from relay_server.keys import marker_path
 from relay_server.routers import (
     annotation_sets,
     annotations,
@@ -53,7 +54,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.storage = make_storage(settings)
     install_error_handlers(app)
-    app.add_middleware(ApiKeyMiddleware, prefix="/api/")
+    app.add_middleware(ApiKeyMiddleware, prefix="/api/", cache_ttl_s=settings.key_cache_ttl_s,
+                       revocations=marker_path(settings.data_dir))
     for module in (health, datasets, audio, annotation_sets, annotations, storage_endpoint,
                    training_jobs, models, inference_jobs):
         app.include_router(module.router)

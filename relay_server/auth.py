@@ -11,6 +11,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -79,7 +80,7 @@ class TenantKeyCache:
     """
 
     def __init__(self, ttl_s: float = 5.0, max_entries: int = 1024) -> None:
-        self.ttl_s = ttl_s
+        self.ttl_s = ttl_s  # 0: nothing is remembered
         self.max_entries = max_entries
         self._entries: dict[str, tuple[uuid.UUID, float]] = {}
 
@@ -93,6 +94,8 @@ class TenantKeyCache:
         return entry[0]
 
     def put(self, key_hash: str, tenant_id: uuid.UUID) -> None:
+        if self.ttl_s <= 0:
+            return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key_hash] = (tenant_id, time.monotonic() + self.ttl_s)
@@ -107,13 +110,19 @@ class ApiKeyMiddleware:
 
     A key's tenant is looked up in the database (off the event loop) and then
     remembered for a few seconds in a :class:`TenantKeyCache`, so a client
-    making many calls pays for one query, not one per request.
+    making many calls pays for one query, not one per request. ``revocations`` is
+    the data folder's revocation marker (``relay_server.keys``): when it changes,
+    every remembered key is forgotten, so a revoked key stops at once.
     """
 
-    def __init__(self, app: ASGIApp, prefix: str = "/api/", cache_ttl_s: float = 5.0) -> None:
+    def __init__(self, app: ASGIApp, prefix: str = "/api/", cache_ttl_s: float = 5.0,
+                 revocations: Path | None = None) -> None:
+        from relay_server.keys import RevocationWatch
+
         self.app = app
         self.prefix = prefix
         self.cache = TenantKeyCache(cache_ttl_s)
+        self.revocations = RevocationWatch(revocations)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefix):
@@ -123,6 +132,8 @@ class ApiKeyMiddleware:
         tenant_id = None
         if key:
             key_hash = hash_key(key)
+            if self.revocations.changed():
+                self.cache.clear()
             tenant_id = self.cache.get(key_hash)
             if tenant_id is None:
                 factory = scope["app"].state.session_factory

@@ -1,9 +1,11 @@
-"""Command line: ``relay-server serve | worker | create-key | seed-demo``."""
+"""Command line: ``relay-server serve | worker | create-key | list-keys | revoke-key |
+seed-demo``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import socket
@@ -25,6 +27,17 @@ def _settings(args: argparse.Namespace) -> ServerSettings:
                                        queue_url=getattr(args, "queue_url", None))
     except ValueError as exc:  # a malformed RELAY_* value: say which, no traceback
         raise SystemExit(f"relay-server: {exc}") from None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) only reaches this machine."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def http_protocol() -> type[asyncio.Protocol] | str:
@@ -95,6 +108,11 @@ def _serve_locked(args: argparse.Namespace, settings: ServerSettings, lock: Serv
     host = f"[{args.host}]" if ":" in args.host else args.host
     lock.describe(f"http://{host}:{port}")
     print(f"Relay Local listening on http://{host}:{port}", flush=True)
+    if not is_loopback(args.host):
+        print(f"relay-server: WARNING: listening on {args.host}, beyond this machine, over "
+              "plain HTTP: API keys and data cross the network unencrypted. Put a TLS "
+              "proxy in front (and firewall the port), or listen on 127.0.0.1.",
+              file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log,
                             timeout_graceful_shutdown=5, http=http_protocol())
     server = uvicorn.Server(config)
@@ -129,6 +147,52 @@ def cmd_create_key(args: argparse.Namespace) -> int:
     print(f"Created an API key for tenant {args.tenant!r}. It is shown only once:",
           file=sys.stderr)
     print(key, flush=True)
+    return 0
+
+
+def cmd_list_keys(args: argparse.Namespace) -> int:
+    """One line per key: prefix, tenant, created, state (the key itself is never shown)."""
+    from relay_server.db.session import make_engine, make_session_factory, upgrade_database
+    from relay_server.keys import list_keys
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine)
+    with make_session_factory(engine)() as session:
+        keys = list_keys(session, args.tenant)
+    engine.dispose()
+    if not keys:
+        print("No API keys" + (f" for tenant {args.tenant!r}." if args.tenant else "."),
+              file=sys.stderr)
+        return 0
+    for k in keys:
+        state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M:%S}" if k.revoked_at else "active"
+        ident = f"  {k.id}" if args.ids else ""
+        print(f"{k.prefix}…  {k.tenant}  created {k.created_at:%Y-%m-%d %H:%M:%S}  "
+              f"{state}{ident}", flush=True)
+    return 0
+
+
+def cmd_revoke_key(args: argparse.Namespace) -> int:
+    """Revoke a key by prefix, id or value; servers on this data folder stop it at once."""
+    from relay_server.db.session import make_engine, make_session_factory, upgrade_database
+    from relay_server.keys import KeyNotFound, announce_revocation, revoke_key
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine)
+    try:
+        with make_session_factory(engine).begin() as session:
+            key, was_active = revoke_key(session, args.key)
+            prefix = key.prefix
+    except KeyNotFound as exc:
+        print(f"relay-server: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    announce_revocation(settings.data_dir)
+    print(f"Revoked the key {prefix}…" if was_active
+          else f"The key {prefix}… was already revoked.", flush=True)
     return 0
 
 
@@ -177,6 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(key)
     key.add_argument("--tenant", default="default")
     key.set_defaults(func=cmd_create_key)
+
+    keys = sub.add_parser("list-keys", help="list the API keys: prefix, tenant, created, "
+                                            "revoked (never the key itself)")
+    add_data_dir(keys)
+    keys.add_argument("--tenant", default=None, help="only this tenant's keys")
+    keys.add_argument("--ids", action="store_true", help="also print each key's id")
+    keys.set_defaults(func=cmd_list_keys)
+
+    revoke = sub.add_parser("revoke-key", help="revoke an API key (by the prefix list-keys "
+                                               "shows, its id, or the key); it stops at once")
+    add_data_dir(revoke)
+    revoke.add_argument("key", help="the key's prefix, id or value")
+    revoke.set_defaults(func=cmd_revoke_key)
 
     seed = sub.add_parser("seed-demo", help="create the demo dataset and queue its demo "
                                             "training and inference jobs (idempotent)")

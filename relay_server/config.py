@@ -12,6 +12,7 @@ UPLOAD_POLICY_TTL_S = 3600
 DOWNLOAD_URL_TTL_S = 3600
 LEASE_TTL_S = 30.0  # a running job's lease lapses this long after its process stops renewing it
 REAPER_INTERVAL_S = 5.0  # how often each process looks for jobs whose process died
+KEY_CACHE_TTL_S = 5.0  # how long a server remembers a verified API key (see relay_server.keys)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class ServerSettings:
             SQLite in ``data_dir``.
         lease_ttl_s: Lifetime of a running job's lease between heartbeats' renewals.
         reaper_interval_s: How often a process re-queues jobs whose lease lapsed.
+        key_cache_ttl_s: How long a verified API key is remembered (0: never). A key
+            revoked with ``relay-server revoke-key`` on this data folder stops at once;
+            servers that do not share the folder forget it within this time.
     """
 
     data_dir: Path
@@ -49,6 +53,7 @@ class ServerSettings:
     queue_url: str = ""
     lease_ttl_s: float = LEASE_TTL_S
     reaper_interval_s: float = REAPER_INTERVAL_S
+    key_cache_ttl_s: float = KEY_CACHE_TTL_S
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -77,6 +82,8 @@ class ServerSettings:
             "queue_url": os.environ.get("RELAY_QUEUE_URL", "").strip(),
             "lease_ttl_s": _positive_float("RELAY_LEASE_TTL_S", LEASE_TTL_S),
             "reaper_interval_s": _positive_float("RELAY_REAPER_INTERVAL_S", REAPER_INTERVAL_S),
+            "key_cache_ttl_s": _positive_float("RELAY_KEY_CACHE_TTL_S", KEY_CACHE_TTL_S,
+                                               zero_ok=True),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         check_queue_url(str(values["queue_url"]))
@@ -90,8 +97,9 @@ def check_queue_url(url: str) -> None:
                          f"--queue-url), not {url!r}")
 
 
-def _positive_float(name: str, default: float) -> float:
-    """A positive number from environment variable ``name``; a clear error otherwise."""
+def _positive_float(name: str, default: float, *, zero_ok: bool = False) -> float:
+    """A positive number (or 0 with ``zero_ok``) from environment variable ``name``; a
+    clear error otherwise."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -99,8 +107,11 @@ def _positive_float(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if zero_ok and value == 0:
+        return value
     if not value > 0:
-        raise ValueError(f"{name} must be more than 0 seconds, not {raw!r}")
+        raise ValueError(f"{name} must be {'0 or ' if zero_ok else ''}more than 0 seconds, "
+                         f"not {raw!r}")
     return value
 
 
