@@ -119,4 +119,20 @@ def test_edits_left_in_the_journal_sync_when_the_panel_connects(
         return [(a.artifact_type, a.start_ms, a.end_ms) for a in detail.annotations]
 
     qtbot.waitUntil(lambda: on_server() == [("click", 100, 140)], timeout=20_000)
+    sync = panel.sync
+    assert sync is not None
+    qtbot.waitUntil(lambda: sync.state(draft.id).kind == "saved", timeout=10_000)
     panel.set_context(None)
+    # once is once: the journal holds nothing more to push, and the next start (a new
+    # connection reading the same journal) pushes nothing again
+    journal = Journal(context.paths.journal)
+    assert journal.pending_count(draft.id) == 0
+    assert draft.id not in {p.set_id for p in journal.pending_sets()}
+    journal.close()
+    again = LabellingPanel()
+    qtbot.addWidget(again)
+    again.set_context(context)
+    assert again.sync is not None and again.sync.writes_pending(draft.id) == 0
+    qtbot.wait(500)   # a push would be under way by now (the resume is immediate)
+    assert on_server() == [("click", 100, 140)]
+    again.set_context(None)
