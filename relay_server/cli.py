@@ -49,6 +49,14 @@ def http_protocol() -> type[asyncio.Protocol] | str:
     streamed upload), the piece can be handed on as it is: ``b"" + piece``
     and ``bytes(piece)`` are the piece itself. Falls back to uvicorn's own
     choice when httptools is missing.
+
+    Relies on uvicorn internals, tested with uvicorn 0.55.0 (pinned to 0.55.x in
+    pyproject.toml; tests/unit/test_dependency_internals.py fails when they move):
+    the module path ``uvicorn.protocols.http.httptools_impl``, the parser calling
+    ``on_body`` once per piece, ``self.cycle.body`` starting as an empty
+    ``bytearray`` that ``on_body`` extends with ``+=``, and ``receive()`` handing
+    over ``bytes(cycle.body)`` and then putting a new ``bytearray`` in its place.
+    uvicorn has no public hook for the request-body buffer.
     """
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol

@@ -65,6 +65,13 @@ class RegionItem(pg.LinearRegionItem):
         self._drag_kind = ""
         self._snapping = False
         self.last_modifiers = Qt.KeyboardModifier.NoModifier
+        # Swaps the edge lines' event handlers on the instances: pyqtgraph 0.14.0 (pinned
+        # to 0.14.x in pyproject.toml) builds the lines itself, with no public way to give
+        # its own line class, and its GraphicsScene calls ``item.mouseDragEvent(ev)`` /
+        # ``item.mouseClickEvent(ev)``, so instance attributes win. The lines' public
+        # signals will not do: sigDragged has no event and comes after the move (the
+        # modifiers and the selecting click must come first), and with sigClicked the
+        # line's own handler still runs. tests/unit/test_dependency_internals.py guards it.
         for i, line in enumerate(self.lines):
             line.mouseDragEvent = self._line_drag(line, line.mouseDragEvent, i)
             line.mouseClickEvent = self._line_click(i)

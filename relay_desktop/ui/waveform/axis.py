@@ -9,6 +9,15 @@ style, pens or font is kept until one of them changes, labels are measured and
 laid out once per font and string, tick lines go out in one ``drawLines`` per
 level and the result is painted directly (and kept for repaints that do not
 change the range).
+
+Relies on pyqtgraph internals, tested with pyqtgraph 0.14.0 (pinned to 0.14.x in
+pyproject.toml; tests/unit/test_dependency_internals.py fails when they move):
+``AxisItem`` marks itself stale by setting ``self.picture = None``, its
+``_updateMaxTextSize`` keeps the text space, and ``_build`` / ``tickValues`` /
+``boundingRect`` / ``_updateMaxTextSize`` below redo ``generateDrawSpecs``,
+``drawPicture``, ``tickValues``, ``boundingRect`` and ``_updateMaxTextSize`` step
+for step, reading ``style``, ``grid``, ``range``, ``scale``, ``textWidth`` and the
+like. Pens and explicit ticks come through the public setters (overridden below).
 """
 
 from __future__ import annotations
@@ -85,8 +94,11 @@ class FastAxisItem(pg.AxisItem):
         (pyqtgraph's AxisItem signals only)
     """
 
-    picture: Any  # pyqtgraph's: None when the axis must be redrawn
+    # pyqtgraph 0.14's (not public): every change that needs a redraw sets it to None
+    picture: Any
     _DRAWN = QPicture()  # marks ``self.picture`` as valid; never played
+    _given_ticks: Any = None  # what setTicks was last given (None: ticks of our own)
+    _pens_stale = True  # a pen setter ran since the pens were last copied
     _bounds: tuple[tuple[Any, Any], QRectF] | None = None  # (style key, rect); None: stale
     _layout: _Layout | None = None  # see _measure_layout; None: stale
     _place: _Place | None = None  # see _placement; None: stale
@@ -95,7 +107,7 @@ class FastAxisItem(pg.AxisItem):
     def __init__(self, orientation: str = "bottom", **kwargs: Any) -> None:
         super().__init__(orientation, **kwargs)
         self._frame: _Frame | None = None
-        self._pen_key: tuple[Any, ...] | None = None
+        self._pen_fg: Any = None  # the foreground config option the pens were made with
         self._pen_cache = (QPen(), QPen())
         self._axis_pen_ok = True
         self._tick_pens: dict[int, QPen] = {}
@@ -119,6 +131,28 @@ class FastAxisItem(pg.AxisItem):
         self._layout = None
         self._place = None
         super().resizeEvent(ev)
+
+    # -- public setters we follow -----------------------------------------------------------
+
+    def setPen(self, *args: Any, **kwargs: Any) -> None:
+        """AxisItem.setPen; the cached pens are copied again on the next redraw."""
+        super().setPen(*args, **kwargs)
+        self._pens_stale = True
+
+    def setTextPen(self, *args: Any, **kwargs: Any) -> None:
+        """AxisItem.setTextPen; the cached pens are copied again on the next redraw."""
+        super().setTextPen(*args, **kwargs)
+        self._pens_stale = True
+
+    def setTickPen(self, *args: Any, **kwargs: Any) -> None:
+        """AxisItem.setTickPen; the cached pens are copied again on the next redraw."""
+        super().setTickPen(*args, **kwargs)
+        self._pens_stale = True
+
+    def setTicks(self, ticks: Any) -> None:
+        """AxisItem.setTicks, remembered here for the redraw (pyqtgraph keeps them privately)."""
+        self._given_ticks = ticks
+        super().setTicks(ticks)
 
     # -- ticks ------------------------------------------------------------------------------
 
@@ -172,17 +206,18 @@ class FastAxisItem(pg.AxisItem):
         return label
 
     def _pens(self) -> tuple[QPen, QPen]:
-        """The axis and text pens (pyqtgraph builds them anew on every redraw)."""
-        key = self._pen_key
+        """The axis and text pens (pyqtgraph builds them anew on every redraw).
+
+        Copied again after a pen setter or a change of the foreground config option
+        (which ``pen()`` and ``textPen()`` fall back on)."""
         fg = pg.getConfigOption("foreground")
-        if (key is None or key[0] is not self._pen or key[1] is not self._textPen
-                or key[2] is not self._tickPen or key[3] is not fg):
-            new = (self._pen, self._textPen, self._tickPen, fg)
-            if key is None or any(a is not b and a != b for a, b in zip(new, key, strict=True)):
+        if self._pens_stale or fg is not self._pen_fg:  # (setting attributes on Qt items costs)
+            if self._pens_stale or fg != self._pen_fg:
                 self._pen_cache = (QPen(self.pen()), QPen(self.textPen()))
                 self._axis_pen_ok = thin_solid(self._pen_cache[0])
                 self._tick_pens = {}
-            self._pen_key = new
+                self._pens_stale = False
+            self._pen_fg = fg
         return self._pen_cache
 
     def _placement(self, layout: _Layout) -> _Place:
@@ -204,6 +239,7 @@ class FastAxisItem(pg.AxisItem):
     # -- painting ---------------------------------------------------------------------------
 
     def paint(self, p: QPainter, opt: Any, widget: Any) -> None:
+        # pyqtgraph 0.14 sets ``picture`` to None whenever the axis needs a redraw
         if self.picture is None or self._frame is None:
             self._frame = self._build(p)
             self.picture = self._DRAWN
@@ -242,12 +278,13 @@ class FastAxisItem(pg.AxisItem):
         length = self._pixel_length(layout[1])
         if not length:
             return None
-        if self._tickLevels is None:
+        given_ticks = self._given_ticks
+        if given_ticks is None:
             levels = self.tickValues(self.range[0], self.range[1], length)
             given: list[list[str]] | None = None
         else:
-            levels = [(None, [v for v, _s in level]) for level in self._tickLevels]
-            given = [[s for _v, s in level] for level in self._tickLevels]
+            levels = [(None, [v for v, _s in level]) for level in given_ticks]
+            given = [[s for _v, s in level] for level in given_ticks]
         axis_pen, text_pen = self._pens()  # first: a pen change drops the cached tick pens
         positions, ticks = self._ticks(layout, levels, length)
         place = self._placement(layout)
@@ -392,7 +429,10 @@ class FastAxisItem(pg.AxisItem):
                               None if static is None else _static_pos(orient, box, full)))
 
     def _updateMaxTextSize(self, x: float) -> None:
-        """AxisItem's, without re-applying a fixed size that is already in place."""
+        """AxisItem's, without re-applying a fixed size that is already in place.
+
+        Overrides and calls a private method of pyqtgraph 0.14.0's AxisItem (no public
+        way to keep its text space); only our own ``_texts`` calls it."""
         if self.orientation in ("left", "right"):
             fixed, current = self.fixedWidth, (self.minimumWidth(), self.maximumWidth())
         else:
