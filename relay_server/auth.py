@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -24,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relay_server.db.models import ApiKey, Tenant
+from relay_server.errors import database_unavailable, is_database_unavailable
 
 KEY_PREFIX = "rl_"
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -137,7 +139,13 @@ class ApiKeyMiddleware:
             tenant_id = self.cache.get(key_hash)
             if tenant_id is None:
                 factory = scope["app"].state.session_factory
-                tenant_id = await run_in_threadpool(tenant_id_for_hash, factory, key_hash)
+                try:
+                    tenant_id = await run_in_threadpool(tenant_id_for_hash, factory, key_hash)
+                except DBAPIError as exc:   # outside the routers: answer here, in words
+                    if not is_database_unavailable(exc):
+                        raise
+                    await database_unavailable()(scope, receive, send)
+                    return
                 if tenant_id is not None:
                     self.cache.put(key_hash, tenant_id)
         if tenant_id is None:

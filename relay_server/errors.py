@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("relay_server")
@@ -91,6 +92,21 @@ def _clean_validation_item(err: dict[str, Any]) -> dict[str, Any]:
     return {"loc": loc, "msg": msg, "type": kind}
 
 
+DATABASE_UNAVAILABLE = "The database is not reachable right now; try again in a moment."
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A database error that passes (restart, lost connection, busy), not a bad query."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def database_unavailable() -> JSONResponse:
+    """503 with a ``detail`` and Retry-After: clients retry; the pool reconnects meanwhile."""
+    return JSONResponse(status_code=503, content={"detail": DATABASE_UNAVAILABLE},
+                        headers={"Retry-After": "1"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -113,6 +129,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FieldErrors)
     async def _field_errors(_request: Request, exc: FieldErrors) -> JSONResponse:
         return validation_error(exc.items)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_database_unavailable(exc):
+            log.warning("Database unavailable on %s %s: %s", request.method, request.url.path,
+                        str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
+            return database_unavailable()
+        log.exception("Database error on %s %s", request.method, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "Internal server error"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
