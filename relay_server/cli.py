@@ -77,6 +77,28 @@ def http_protocol() -> type[asyncio.Protocol] | str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve; on a full or read-only data folder, stop at once with a sentence, not a
+    traceback (a server that cannot open its database has nothing to answer with)."""
+    from pathlib import Path
+
+    from relay_server.config import default_data_dir
+    from relay_server.diskfaults import EXIT_DISK_FAULT, cannot_start, disk_fault, probe
+
+    folder = Path(args.data_dir or os.environ.get("RELAY_DATA_DIR")
+                  or default_data_dir()).expanduser()
+    fault = probe(folder) if folder.is_dir() else None
+    try:
+        if fault is None:
+            return _serve(args)
+    except Exception as exc:
+        fault = disk_fault(exc, folder)
+        if fault is None:
+            raise
+    print(f"relay-server: {cannot_start(folder, fault)}", file=sys.stderr)
+    return EXIT_DISK_FAULT
+
+
+def _serve(args: argparse.Namespace) -> int:
     from relay_server.lifeline import EXIT_FOLDER_IN_USE, FolderInUse, ServeLock
 
     settings = _settings(args)

@@ -7,6 +7,11 @@ reaches the client as an HTML page or a bare 500 traceback.
 A path id that is not a UUID (``/datasets/abc``) names no resource, so it is
 answered like an unknown id: 404 with ``"<Resource> not found"``. Malformed
 JSON and wrong content types are 422s located at ``["body", ...]``.
+
+A write the data folder's disk refuses is 507 when the disk is full and 503
+when it is read-only, each with a sentence that says so (see
+:mod:`relay_server.diskfaults`); a database that passes away is 503 with
+Retry-After.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relay_server.diskfaults import DETAILS, DiskFault, disk_fault
 
 log = logging.getLogger("relay_server")
 
@@ -107,6 +114,22 @@ def database_unavailable() -> JSONResponse:
                         headers={"Retry-After": "1"})
 
 
+def disk_fault_response(fault: DiskFault) -> JSONResponse:
+    """507 (disk full) or 503 (read-only) with a ``detail`` that says which."""
+    return JSONResponse(status_code=fault.value, content={"detail": DETAILS[fault]})
+
+
+def _disk_fault_of(request: Request, exc: BaseException) -> DiskFault | None:
+    """The data folder's disk fault behind ``exc`` (logged in one line), if any."""
+    settings = getattr(request.app.state, "settings", None)
+    fault = disk_fault(exc, getattr(settings, "data_dir", None))
+    if fault is not None:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        log.error("%s %s refused: the data folder is %s (%s)", request.method,
+                  request.url.path, "full" if fault is DiskFault.FULL else "read-only", cause)
+    return fault
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -132,6 +155,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if (fault := _disk_fault_of(request, exc)) is not None:
+            return disk_fault_response(fault)
         if is_database_unavailable(exc):
             log.warning("Database unavailable on %s %s: %s", request.method, request.url.path,
                         str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
@@ -141,5 +166,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if (fault := _disk_fault_of(request, exc)) is not None:
+            return disk_fault_response(fault)
         log.exception("Unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(status_code=500, content={"detail": "Internal server error"})

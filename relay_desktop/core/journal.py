@@ -15,6 +15,9 @@ The pending operations of a set are the diff of the two tables
 (:mod:`relay_desktop.core.annotations.diff`), so replay after a crash or a lost
 connection is simply: open the journal and push the plan again. The journal is
 thread-safe (one connection behind a lock).
+
+A write it cannot store durably (disk full, read-only, I/O error) raises
+:class:`JournalError` with a sentence for the user, and leaves nothing of itself behind.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,17 @@ from relay_desktop.core.annotations.diff import (
     fields_of,
 )
 from relay_desktop.core.annotations.document import Region
+from relay_desktop.core.journal_faults import (
+    NOT_OPENED,
+    NOT_SAVED,
+    NOT_UPDATED,
+    READ_ONLY,
+    JournalError,
+    disk_state,
+    journal_error,
+)
+
+__all__ = ["Journal", "JournalError", "PendingSet", "ServerAnnotation"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sets (
@@ -117,27 +131,32 @@ class PendingSet:
     conflict: str | None
 
 
-class JournalError(RuntimeError):
-    """The journal file cannot be used (corrupt, locked, unwritable)."""
-
-
 class Journal:
     """The SQLite journal at ``path`` (created on first use)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._db = self._connect()
+        # on a read-only disk SQLite opens the file read-only (if it can open it at all):
+        # once the disk is writable again the connection is replaced (see _tx)
+        self._read_only = disk_state(self.path.parent) == READ_ONLY
+
+    def _connect(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = None
         try:
-            self._db = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None,
-                                       check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise JournalError(f"The annotation journal {self.path} cannot be opened: {exc}") \
-                from exc
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=10000")
+            db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            if db is not None:
+                db.close()
+            raise journal_error(exc, self.path, NOT_OPENED) from exc
+        return db
 
     def close(self) -> None:
         with self._lock:
@@ -150,22 +169,48 @@ class Journal:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, action: str = NOT_UPDATED) -> Iterator[sqlite3.Connection]:
+        """One write transaction; nothing of it stays if any part (or the commit) fails.
+
+        SQLite and OS errors become a :class:`JournalError` that starts with ``action``.
+        """
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if self._read_only and disk_state(self.path.parent) is None:
+                # the disk is writable again: so is a new connection (the old one goes
+                # first, or the new one would share its read-only view of the WAL index)
+                self._db.close()
+                self._db = self._connect()
+                self._read_only = False
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    # a failed COMMIT (disk full) may leave the transaction open, or SQLite
+                    # may have rolled it back already: either way none of it is kept
+                    if self._db.in_transaction:
+                        with suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                error = journal_error(exc, self.path, action)
+                self._read_only = self._read_only or error.kind == READ_ONLY
+                raise error from exc
 
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return list(self._db.execute(sql, args).fetchall())
+            try:
+                return list(self._db.execute(sql, args).fetchall())
+            except sqlite3.Error as exc:
+                raise JournalError(f"The annotation journal could not be read ({self.path}): "
+                                   f"{exc}.", path=self.path) from exc
 
     # -- sets ----------------------------------------------------------------
     def ensure_set(self, set_id: str, dataset_id: str, base_url: str = "") -> None:
+        """Register a set; writes nothing when it is known (so a read-only journal opens)."""
+        if self.dataset_of(set_id) is not None:
+            return
         with self._tx() as db:
             db.execute("INSERT INTO sets(set_id, dataset_id, base_url, updated_at) "
                        "VALUES (?,?,?,?) ON CONFLICT(set_id) DO NOTHING",
@@ -208,10 +253,11 @@ class Journal:
                      ) -> dict[str, int]:
         """Several edits (of one or more sets) in one transaction: one fsync for a burst.
 
-        Returns the pending count of every set touched.
+        Returns the pending count of every set touched. Raises :class:`JournalError`
+        ("Not saved: ...") when they cannot be stored durably; then none of them is kept.
         """
         now = time.time()
-        with self._tx() as db:
+        with self._tx(NOT_SAVED) as db:
             for set_id, changes in batches:
                 for local_id, region in changes:
                     state = json.dumps(region.to_json()) if region is not None else None

@@ -18,6 +18,7 @@ from types import ModuleType
 
 from relay_desktop.formats import audacity, csv_format, json_format, raven, textgrid
 from relay_desktop.formats._common import FormatError, ImportResult, Region, RejectedRow
+from relay_desktop.formats.reading import MAX_IMPORT_BYTES, check_size, read_import_file
 
 _MODULES: dict[str, ModuleType] = {
     "json": json_format, "csv": csv_format, "audacity": audacity, "raven": raven,
@@ -62,7 +63,9 @@ def import_regions(text: str, fmt: str, *, artifact_types: Collection[str] | Non
                    audio_file_id: str | None = None) -> ImportResult:
     """Parse ``text``; every row that fails validation is in ``rejected`` with its
     line and reason, every other row in ``regions``. ``audio_file_id`` fills rows
-    that name no file."""
+    that name no file. Raises FormatError when the text as a whole cannot be read
+    (too large, or not the format at all)."""
+    check_size(len(text))
     types = set(artifact_types) if artifact_types is not None else None
     result: ImportResult = _module(fmt).parse(text, types, duration_ms, audio_file_id)
     return result
@@ -84,5 +87,6 @@ def detect_format(filename: str) -> str | None:
     return None
 
 
-__all__ = ["EXTENSIONS", "FORMATS", "LABELS", "FormatError", "ImportResult", "Region",
-           "RejectedRow", "detect_format", "export_regions", "import_regions"]
+__all__ = ["EXTENSIONS", "FORMATS", "LABELS", "MAX_IMPORT_BYTES", "FormatError", "ImportResult",
+           "Region", "RejectedRow", "detect_format", "export_regions", "import_regions",
+           "read_import_file"]

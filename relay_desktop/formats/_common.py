@@ -59,6 +59,15 @@ class FormatError(ValueError):
     """The regions cannot be written in the requested format (the message says why)."""
 
 
+MAX_MS = 2**53 - 1
+"""Latest time a region may have (the server's limit too: exact in a JSON number)."""
+
+
+def _in_range(ms: Decimal | int, column: str, raw: object) -> None:
+    if not -MAX_MS <= ms <= MAX_MS:
+        raise RowError(f"{column} {raw!s:.40} is out of range (at most {MAX_MS} ms)")
+
+
 def seconds_text(ms: int, places: int = 3) -> str:
     """Exact decimal seconds for ``ms`` (e.g. 1200 -> ``1.200``), never float-rounded."""
     sign = "-" if ms < 0 else ""
@@ -76,6 +85,7 @@ def parse_seconds(text: str, column: str) -> int:
         raise RowError(f"unparsable number {raw!r} in {column}") from None
     if not value.is_finite():
         raise RowError(f"unparsable number {raw!r} in {column}")
+    _in_range(value * 1000, column, raw)  # before quantize: 1e400 s would not fit
     return int((value * 1000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
@@ -84,17 +94,22 @@ def parse_ms(value: object, column: str) -> int:
     if isinstance(value, bool):
         raise RowError(f"unparsable number {value!r} in {column}")
     if isinstance(value, int):
+        _in_range(value, column, value)
         return value
     if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
             raise RowError(f"{column} must be a whole number of milliseconds, got {value!r}")
+        _in_range(int(value), column, value)
         return int(value)
     raw = str(value).strip()
     try:
         dec = Decimal(raw)
     except InvalidOperation:
         raise RowError(f"unparsable number {raw!r} in {column}") from None
-    if not dec.is_finite() or dec != dec.to_integral_value():
+    if not dec.is_finite():
+        raise RowError(f"{column} must be a whole number of milliseconds, got {raw!r}")
+    _in_range(dec, column, raw)  # before int(): 1e999999 would take minutes
+    if dec != dec.to_integral_value():
         raise RowError(f"{column} must be a whole number of milliseconds, got {raw!r}")
     return int(dec)
 

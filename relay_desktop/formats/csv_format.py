@@ -51,18 +51,25 @@ def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | 
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header: list[str] | None = None
     start_line = 1
-    for row in reader:
+    while True:
         line = start_line
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+            start_line = reader.line_num + 1
+            result.rejected.append(RejectedRow(line, "", f"unreadable row: {exc}"))
+            continue
         start_line = reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
-        raw = _row_text(row)
         if header is None:
             header = [c.strip().lower() for c in row]
             missing = [c for c in REQUIRED if c not in header]
             if missing:
-                result.rejected.append(RejectedRow(line, raw, "missing column " + ", ".join(
-                    repr(c) for c in missing)))
+                result.rejected.append(RejectedRow(
+                    line, _row_text(row), "missing column " + ", ".join(map(repr, missing))))
                 return result
             continue
         values = dict(zip(header, row, strict=False))
@@ -79,8 +86,8 @@ def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | 
                 filename=values.get("filename") or None,
                 note=values.get("note") or "", line=line)
             result.regions.append(check_region(region, artifact_types, duration_ms))
-        except RowError as exc:
-            result.rejected.append(RejectedRow(line, raw, str(exc)))
+        except RowError as exc:  # the row's text only for the rows that need it
+            result.rejected.append(RejectedRow(line, _row_text(row), str(exc)))
     if header is None:
         result.rejected.append(RejectedRow(1, "", "missing column " + ", ".join(
             repr(c) for c in REQUIRED)))

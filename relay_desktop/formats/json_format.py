@@ -69,6 +69,9 @@ def parse(text: str, artifact_types: Collection[str] | None, duration_ms: int | 
                                            if text.splitlines() else "",
                                            f"not valid JSON: {exc.msg}"))
         return result
+    except RecursionError:
+        result.rejected.append(RejectedRow(1, text[:200], "not valid JSON: nested too deeply"))
+        return result
     if isinstance(doc, dict):
         items = doc.get("regions", doc.get("annotations"))
         if not isinstance(items, list):

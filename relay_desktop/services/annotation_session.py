@@ -4,12 +4,15 @@ Every edit is a :mod:`relay_desktop.core.annotations.commands` command wrapped
 in a ``QUndoCommand`` on the session's ``QUndoStack``; applying or undoing it
 changes the document at once (the views update) and hands the changed regions
 to the :class:`SyncService`, which journals them on its own thread and then
-syncs them. The session also keeps the shared selection (table and plots).
+syncs them. An edit the journal refuses (disk full, read-only) is rolled back
+out of the document and the undo stack (:mod:`.unsaved_edits`) and
+``not_saved`` says why. The session also keeps the shared selection.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,6 +31,9 @@ from relay_desktop.core.annotations.validation import Problem, validate_region
 from relay_desktop.core.prepublish import FileInfo, PrepublishReport, check
 from relay_desktop.services.api_worker import Priority, RequestHandle
 from relay_desktop.services.sync import SyncService, SyncState
+from relay_desktop.services.unsaved_edits import PUSH, REDO, UNDO, UnsavedEdits
+
+log = logging.getLogger(__name__)
 
 _MERGE_IDS: dict[tuple[Any, ...], int] = {}
 
@@ -45,16 +51,18 @@ class EditCommand(QUndoCommand):
         super().__init__(command.text)
         self._session = weakref.ref(session)  # no cycle through the C++-owned stack
         self.command = command
+        self._pushed = False
 
     def redo(self) -> None:
         session = self._session()
         if session is not None:
-            session._apply(self.command)
+            session._apply(self.command, self, REDO if self._pushed else PUSH)
+        self._pushed = True
 
     def undo(self) -> None:
         session = self._session()
         if session is not None:
-            session._apply(self.command.inverted())
+            session._apply(self.command.inverted(), self, UNDO)
 
     def id(self) -> int:
         return _merge_id(self.command.merge_key)
@@ -65,6 +73,9 @@ class EditCommand(QUndoCommand):
         merged = self.command.merged_with(other.command)
         if merged is None:
             return False
+        session = self._session()
+        if session is not None:
+            session._unsaved.merged(other, self, self.command)
         self.command = merged
         self.setText(merged.text)
         return True
@@ -101,6 +112,7 @@ class AnnotationSession(QObject):
         read_only_changed(bool): the set became read-only (published) or editable.
         _task_done(object, object, object): internal (callback, result, error) from the pool.
         rejected_edit(str): an edit was refused before it was applied (why).
+        not_saved(str): the journal could not store an edit, so it was rolled back (why).
         published(object): the set was published (the new AnnotationSet).
         publish_failed(str): publishing failed (why).
         moved(object): the local edits now live in a new draft (the new AnnotationSet).
@@ -113,6 +125,7 @@ class AnnotationSession(QObject):
     state_changed = Signal(object)
     read_only_changed = Signal(bool)
     rejected_edit = Signal(str)
+    not_saved = Signal(str)
     published = Signal(object)
     publish_failed = Signal(str)
     moved = Signal(object)
@@ -133,8 +146,12 @@ class AnnotationSession(QObject):
         self.undo_stack.setUndoLimit(0)  # unlimited
         self._selection: list[str] = []
         self._handle: RequestHandle | None = None
+        self._unsaved = UnsavedEdits()
+        self._rolling_back = False
         sync.state_changed.connect(self._on_sync_state)
         sync.moved.connect(self._on_moved)
+        sync.refused.connect(self._on_refused)
+        sync.writer.written.connect(self._on_written)
         self._task_done.connect(self._on_task_done)
         self.pool = QThreadPool.globalInstance()
 
@@ -167,7 +184,7 @@ class AnnotationSession(QObject):
         doc.filenames = {f.audio_file_id: f.filename for f in loaded.files}
         doc.read_only = loaded.read_only
         doc.load(loaded.regions)
-        self.undo_stack.clear()
+        self._clear_history()
         if not loaded.read_only or self.sync.journal.pending_count(self.set_id):
             # a set published elsewhere with local edits pending: the sync explains the
             # conflict and offers to move them into a new draft
@@ -255,7 +272,9 @@ class AnnotationSession(QObject):
         commands = tuple(commands)
         return bool(commands) and self.push(Batch(commands, label))
 
-    def _apply(self, command: Command) -> None:
+    def _apply(self, command: Command, entry: EditCommand, op: str) -> None:
+        if self._rolling_back:
+            return  # the stack is being put back; the document already is
         changes = command.apply(self.document)
         journal: list[tuple[str, Region | None]] = []
         for change in changes:
@@ -266,7 +285,28 @@ class AnnotationSession(QObject):
             for _, new in change.changed:
                 journal.append((new.local_id, new))
         if journal:
-            self.sync.record(self.set_id, journal)
+            self._unsaved.add(self.sync.record(self.set_id, journal), command, entry, op)
+
+    def _clear_history(self) -> None:
+        self.undo_stack.clear()
+        self._unsaved.clear()
+
+    def _on_written(self, set_id: str, tickets: list[int], outcome: object) -> None:
+        if set_id == self.set_id and isinstance(outcome, int):
+            self._unsaved.saved(tickets)
+
+    def _on_refused(self, set_id: str, tickets: list[int], message: str) -> None:
+        """Take the refused edits (and any made on top of them) back out; say why."""
+        if set_id != self.set_id:
+            return
+        self._rolling_back = True
+        try:
+            undone = self._unsaved.roll_back(min(tickets), self.document, self.undo_stack)
+        finally:
+            self._rolling_back = False
+        log.warning("%s (%d edit(s) taken back)", message, undone)
+        self.select(self._selection)
+        self.not_saved.emit(message)
 
     def _on_document_changed(self, change: DocumentChange) -> None:
         self.changed.emit(change)
@@ -321,7 +361,7 @@ class AnnotationSession(QObject):
     def _on_published(self, new_set: Any) -> None:
         self.status = "published"
         self.document.read_only = True
-        self.undo_stack.clear()
+        self._clear_history()
         self.read_only_changed.emit(True)
         self.state_changed.emit(self.state)
         self.published.emit(new_set)
@@ -329,10 +369,12 @@ class AnnotationSession(QObject):
     def close(self) -> None:
         """Stop listening to the sync service (the journal keeps everything)."""
         for signal, slot in ((self.sync.state_changed, self._on_sync_state),
-                             (self.sync.moved, self._on_moved)):
+                             (self.sync.moved, self._on_moved),
+                             (self.sync.refused, self._on_refused),
+                             (self.sync.writer.written, self._on_written)):
             with contextlib.suppress(RuntimeError, TypeError):
                 signal.disconnect(slot)
-        self.undo_stack.clear()
+        self._clear_history()
 
     # -- file work off the GUI thread ------------------------------------------------------
     def run_file_task(self, fn: Callable[[], Any],
@@ -357,6 +399,6 @@ class AnnotationSession(QObject):
         self.set_id = new_set.id
         self.document.set_id = new_set.id
         self.version = getattr(new_set, "version", self.version)
-        self.undo_stack.clear()
+        self._clear_history()
         self.moved.emit(new_set)
         self.open()  # the new draft: the moved regions come back from the journal

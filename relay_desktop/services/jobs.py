@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from relay_desktop.api import CancelToken, RelayClient
 from relay_desktop.api.errors import NotFound
 from relay_desktop.api.models import InferenceJob, Page, TrainingJob
+from relay_desktop.core.job_start import start_inference, start_training
 from relay_desktop.services.api_worker import Priority, RequestHandle
 from relay_desktop.services.context import AppContext
 from relay_desktop.services.job_monitor import JobMonitor
@@ -223,20 +224,29 @@ class JobsService(QObject):
     # ---- actions -------------------------------------------------------------------------
     def start_training(self, dataset_id: str, set_id: str, config: Mapping[str, Any]
                        ) -> RequestHandle:
-        """Create a training job (USER priority); once created it is listed and followed."""
+        """Create a training job (USER priority); once created it is listed and followed.
+
+        A create whose answer was lost is recovered, never sent twice (see
+        (:mod:`relay_desktop.core.job_start`)."""
         body = dict(config)
+        known = frozenset(self._jobs[TRAINING])
         handle = self._submit(
-            lambda client, cancel, _p: client.training_jobs.create(
-                dataset_id, set_id, body, cancel=cancel), "Starting training", Priority.USER)
+            lambda client, cancel, _p: start_training(
+                client, dataset_id, set_id, body, cancel=cancel, known=known),
+            "Starting training", Priority.USER)
         handle.succeeded.connect(lambda job: self._on_started(TRAINING, job))
         return handle
 
     def start_inference(self, model_id: str, config: Mapping[str, Any]) -> RequestHandle:
-        """Create an inference job (USER priority); once created it is listed and followed."""
+        """Create an inference job (USER priority); once created it is listed and followed.
+
+        A create whose answer was lost is recovered, never sent twice."""
         body = dict(config)
+        known = frozenset(self._jobs[INFERENCE])
         handle = self._submit(
-            lambda client, cancel, _p: client.inference_jobs.create(
-                model_id, body, cancel=cancel), "Creating an inference job", Priority.USER)
+            lambda client, cancel, _p: start_inference(client, model_id, body, cancel=cancel,
+                                                       known=known),
+            "Creating an inference job", Priority.USER)
         handle.succeeded.connect(lambda job: self._on_started(INFERENCE, job))
         return handle
 

@@ -3,7 +3,8 @@
 File > Open audio file… shows any file in the waveform editor; its regions go in
 a draft that lives only on this computer: an :class:`AnnotationSession` whose
 edits are journaled (one writer thread, in order, in a journal of its own, so
-the server sync never sees them) and never sent anywhere. Undo, the table,
+the server sync never sees them) and never sent anywhere. An edit that journal
+cannot store (disk full, read-only) is refused and rolled back, as for a set. Undo, the table,
 import and export work as for any draft; publishing does not (the file is in
 no dataset).
 
@@ -14,9 +15,7 @@ the file brings its regions back, across restarts.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,8 @@ from relay_desktop.core.annotations.sets import LoadedSet
 from relay_desktop.core.journal import Journal
 from relay_desktop.core.prepublish import FileInfo
 from relay_desktop.services.annotation_session import AnnotationSession
+from relay_desktop.services.journal_writer import JournalWriter, Refusal
 from relay_desktop.services.sync import SyncState
-
-log = logging.getLogger(__name__)
 
 LOCAL_DATASET = "local-files"
 LOCAL_SCOPE = "local-files:"
@@ -55,49 +53,46 @@ class LocalDraftStore(QObject):
     Signals:
         state_changed(str, object): a draft's :class:`SyncState` (set id, state).
         moved(str, object): never emitted (a local draft never moves to a server set).
-        _written(str, object): internal, from the writer thread (set id, error or None).
+        refused(str, object, str): the journal could not store edits, which must be rolled
+            back (set id, their tickets from :meth:`record` as a list, why in words).
     """
 
     state_changed = Signal(str, object)
     moved = Signal(str, object)
-    _written = Signal(str, object)
+    refused = Signal(str, object, str)
 
     def __init__(self, journal: Journal, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.journal = journal
         self.base_url = LOCAL_SCOPE
         self.worker: Any = None  # no server
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-local-draft")
+        self.writer = JournalWriter(journal, name="relay-local-draft", parent=self)
+        self.writer.written.connect(self._on_written)
         self._waiting: dict[str, int] = {}
         self._states: dict[str, SyncState] = {}
-        self._written.connect(self._on_written)
+        self._refusals: dict[str, str] = {}
 
     def state(self, set_id: str) -> SyncState:
         return self._states.get(set_id, SyncState("saved", message="Kept on this computer"))
 
-    def record(self, set_id: str, changes: list[tuple[str, Region | None]]) -> None:
-        """Journal the edits (in the order given) off the GUI thread."""
+    def record(self, set_id: str, changes: list[tuple[str, Region | None]]) -> int:
+        """Journal the edits (in the order given) off the GUI thread; returns their ticket."""
         self._waiting[set_id] = self._waiting.get(set_id, 0) + 1
         self._set_state(set_id, SyncState("saving"))
-        self._writer.submit(self._write, set_id, changes)
+        return self.writer.submit(set_id, changes)
 
-    def _write(self, set_id: str, changes: list[tuple[str, Region | None]]) -> None:
-        try:
-            self.journal.record(set_id, changes)
-        except Exception as exc:  # reported to the GUI thread as the draft's state
-            log.exception("Writing a local draft failed")
-            self._written.emit(set_id, exc)
-            return
-        self._written.emit(set_id, None)
-
-    def _on_written(self, set_id: str, error: object) -> None:
-        self._waiting[set_id] = self._waiting.get(set_id, 1) - 1
-        if isinstance(error, BaseException):
-            self._set_state(set_id, SyncState(
-                "error", message=f"Your last edit could not be saved to {self.journal.path}: "
-                                 f"{error}"))
-        elif self._waiting[set_id] == 0:
-            self._set_state(set_id, SyncState("saved", message="Kept on this computer"))
+    def _on_written(self, set_id: str, tickets: list[int], outcome: object) -> None:
+        self._waiting[set_id] = self._waiting.get(set_id, len(tickets)) - len(tickets)
+        if not isinstance(outcome, Refusal):
+            self._refusals.pop(set_id, None)
+        elif outcome.token is not None:
+            self._refusals[set_id] = str(outcome.error)
+            self.refused.emit(set_id, tickets, str(outcome.error))  # rolled back here
+            self.writer.resume(set_id, outcome.token)
+        if self._waiting[set_id] == 0:
+            refusal = self._refusals.get(set_id)
+            self._set_state(set_id, SyncState("not_saved", message=refusal) if refusal
+                            else SyncState("saved", message="Kept on this computer"))
 
     def _set_state(self, set_id: str, state: SyncState) -> None:
         if self._states.get(set_id) != state:
@@ -120,7 +115,7 @@ class LocalDraftStore(QObject):
 
     def close(self, wait: bool = True) -> None:
         """Finish the writes handed over, then stop the writer thread."""
-        self._writer.shutdown(wait=wait)
+        self.writer.close(wait)
 
 
 def read_draft(journal: Journal, path: Path, duration_ms: int | None,

@@ -1,7 +1,9 @@
 """SyncService: journals annotation edits off the GUI thread and pushes them to the server.
 
-Edits go to a single ``relay-journal`` thread that writes them to the SQLite
-journal (fsynced) and only then reports them saved. A per-set timer coalesces
+Edits go to a single ``relay-journal`` thread (:class:`JournalWriter`) that
+writes them to the SQLite journal (fsynced) and only then reports them saved;
+an edit the journal cannot store (disk full, read-only) is refused, and the
+session showing it rolls it back (``refused``). A per-set timer coalesces
 rapid edits into one pass of :func:`relay_desktop.core.annotations.push.push_set`
 on the API thread. Failures are retried with capped exponential backoff and
 jitter; nothing is dropped, and a create whose answer was lost is reconciled
@@ -13,9 +15,7 @@ user moves them into a new draft (:meth:`SyncService.move_to_new_draft`).
 from __future__ import annotations
 
 import logging
-import queue
 import random
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +28,7 @@ from relay_desktop.core.annotations.push import PushResult, SetLocked, push_set
 from relay_desktop.core.journal import Journal
 from relay_desktop.core.text import plural
 from relay_desktop.services.api_worker import ApiWorker, Priority
+from relay_desktop.services.journal_writer import JournalWriter, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ class SyncState:
     ``kind``: ``saving`` (journal write pending), ``saved`` (on the server),
     ``unsynced`` (journaled, waiting to sync), ``syncing``, ``offline`` (server
     unreachable, will retry), ``error`` (server refused, will retry),
-    ``conflict`` (published/deleted elsewhere; edits kept), ``read_only``.
+    ``conflict`` (published/deleted elsewhere; edits kept), ``read_only``,
+    ``not_saved`` (the journal refused the last edit; ``message`` says why).
     """
 
     kind: str
@@ -68,6 +70,8 @@ class SyncState:
             return f"Published elsewhere: {plural(self.pending, 'local edit')} kept"
         if self.kind == "read_only":
             return "Read-only (published)"
+        if self.kind == "not_saved":
+            return "Not saved"
         return self.kind
 
 
@@ -83,6 +87,7 @@ class _SetSync:
     pending: int = 0
     state: SyncState = field(default_factory=lambda: SyncState("saved"))
     conflict: str | None = None
+    refusal: str | None = None
     flush_waiters: list[Callable[[bool, str], None]] = field(default_factory=list)
 
 
@@ -97,8 +102,8 @@ class SyncService(QObject):
         conflict(str, str): a set refuses edits (set id, explanation); edits are kept.
         moved(str, object): local edits of a set moved into a new draft (old id, new AnnotationSet).
         failed(str, str): an operation the user asked for failed (set id, message).
-        _written(str, int, object): internal, from the journal thread (set id, number of
-            writes done, and the pending count or the error).
+        refused(str, object, str): the journal could not store edits, which must be rolled
+            back (set id, their tickets from :meth:`record` as a list, why in words).
     """
 
     state_changed = Signal(str, object)
@@ -107,8 +112,7 @@ class SyncService(QObject):
     conflict = Signal(str, str)
     moved = Signal(str, object)
     failed = Signal(str, str)
-    _written = Signal(str, int, object)
-    _STOP = object()
+    refused = Signal(str, object, str)
 
     def __init__(self, worker: ApiWorker, journal: Journal, *, base_url: str = "",
                  coalesce_ms: int = COALESCE_MS, backoff_s: Iterable[float] = BACKOFF_S,
@@ -120,12 +124,9 @@ class SyncService(QObject):
         self.coalesce_ms = coalesce_ms
         self.backoff_s = tuple(backoff_s)
         self._sets: dict[str, _SetSync] = {}
-        self._writes: queue.Queue[Any] = queue.Queue()
-        self._writer = threading.Thread(target=self._write_loop, name="relay-journal",
-                                        daemon=True)
-        self._written.connect(self._on_written)
+        self.writer = JournalWriter(journal, parent=self)
+        self.writer.written.connect(self._on_written)
         self._closed = False
-        self._writer.start()
 
     # -- set registry ------------------------------------------------------------
     def watch(self, set_id: str, dataset_id: str) -> None:
@@ -173,56 +174,33 @@ class SyncService(QObject):
         return entry.state if entry else SyncState("saved")
 
     # -- journaling ----------------------------------------------------------------
-    def record(self, set_id: str, changes: list[tuple[str, Region | None]]) -> None:
-        """Journal edits on the journal thread; ``journaled`` follows once they are on disk."""
+    def record(self, set_id: str, changes: list[tuple[str, Region | None]]) -> int:
+        """Journal edits on the journal thread; returns their ticket.
+
+        ``journaled`` follows once they are on disk, or ``refused`` (with this ticket)
+        if the journal cannot store them.
+        """
         entry = self._sets[set_id]
         entry.writes_pending += 1
         self._set_state(entry, SyncState("saving", entry.pending))
-        self._writes.put((set_id, changes))
+        return self.writer.submit(set_id, changes)
 
-    def _write_loop(self) -> None:
-        """The ``relay-journal`` thread: group-commits whatever edits are waiting."""
-        while True:
-            first = self._writes.get()
-            if first is self._STOP:
-                return
-            batch = [first]
-            stop = False
-            while True:
-                try:
-                    more = self._writes.get_nowait()
-                except queue.Empty:
-                    break
-                if more is self._STOP:
-                    stop = True
-                    break
-                batch.append(more)
-            counts: dict[str, int] = {}
-            for set_id, _ in batch:
-                counts[set_id] = counts.get(set_id, 0) + 1
-            try:
-                pending = self.journal.record_batch(batch)
-            except Exception as exc:
-                log.exception("Journal write failed")
-                for set_id, n in counts.items():
-                    self._written.emit(set_id, n, exc)
-            else:
-                for set_id, n in counts.items():
-                    self._written.emit(set_id, n, pending[set_id])
-            if stop:
-                return
-
-    def _on_written(self, set_id: str, writes: int, outcome: object) -> None:
+    def _on_written(self, set_id: str, tickets: list[int], outcome: object) -> None:
         entry = self._sets.get(set_id)
+        if isinstance(outcome, Refusal):
+            if entry is not None and not self._closed:
+                entry.writes_pending -= len(tickets)
+                if outcome.token is not None:
+                    entry.refusal = str(outcome.error)
+                    self.refused.emit(set_id, tickets, entry.refusal)  # rolled back here
+                self._refresh(entry)
+            if outcome.token is not None:
+                self.writer.resume(set_id, outcome.token)
+            return
         if entry is None or self._closed:
             return
-        entry.writes_pending -= writes
-        if isinstance(outcome, BaseException):
-            message = (f"Your last edit could not be saved to the local journal "
-                       f"({self.journal.path}): {outcome}")
-            self._set_state(entry, SyncState("error", entry.pending, message))
-            self.failed.emit(set_id, message)
-            return
+        entry.writes_pending -= len(tickets)
+        entry.refusal = None
         entry.pending = int(outcome)  # type: ignore[call-overload]
         self.journaled.emit(set_id, entry.pending)
         if entry.writes_pending == 0:
@@ -319,8 +297,9 @@ class SyncService(QObject):
                                    errors.ServerError))
         kind = "offline" if offline else "error"
         wait = f"{delay:.0f} s" if delay >= 1.5 else "a moment"
+        why = str(exc).rstrip(".")
         message = (f"Cannot reach the server; retrying in {wait}. Your edits are saved "
-                   f"on this computer." if offline else f"Sync failed: {exc}. Retrying in "
+                   f"on this computer." if offline else f"Sync failed: {why}. Retrying in "
                    f"{wait}; your edits are saved on this computer.")
         self._set_state(entry, SyncState(kind, entry.pending, message, delay))
         self._finish_waiters(entry, False, message)
@@ -338,6 +317,8 @@ class SyncService(QObject):
             self._set_state(entry, SyncState("conflict", entry.pending, entry.conflict))
         elif entry.writes_pending:
             self._set_state(entry, SyncState("saving", entry.pending))
+        elif entry.refusal:
+            self._set_state(entry, SyncState("not_saved", entry.pending, entry.refusal))
         elif entry.in_flight:
             self._set_state(entry, SyncState("syncing", entry.pending))
         elif entry.pending:
@@ -394,5 +375,4 @@ class SyncService(QObject):
         self._closed = True
         for entry in self._sets.values():
             entry.timer.stop()
-        self._writes.put(self._STOP)
-        self._writer.join()
+        self.writer.close()

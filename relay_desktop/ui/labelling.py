@@ -5,7 +5,8 @@ waveform: one :class:`SyncService` per connection (replaying, at connect time,
 edits a crash or an outage left in the journal), a :class:`SetsPanel` for the
 selected dataset, and for the opened set an :class:`AnnotationSession` whose
 regions are drawn on the central :class:`AudioEditor`'s waveform and
-spectrogram for whichever file it shows.
+spectrogram for whichever file it shows. A journal that cannot be opened (its
+disk full or read-only) leaves labelling off with the reason, rather than failing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from relay_desktop.api.models import AnnotationSet, AudioFile, Dataset
-from relay_desktop.core.journal import Journal
+from relay_desktop.core.journal import Journal, JournalError
 from relay_desktop.services.annotation_session import AnnotationSession
 from relay_desktop.services.context import AppContext, ConnectionInfo
 from relay_desktop.services.local_draft import (
@@ -36,6 +37,8 @@ from relay_desktop.ui.annotations import AnnotationEditor, SetsPanel
 log = logging.getLogger(__name__)
 
 NO_SET = "Open an annotation set (double-click it above) to label the file in the editor."
+NO_CONNECTION = "Connect to a workspace to see its annotation sets."
+NO_JOURNAL = " Labels cannot be edited until it opens: reconnect to try again."
 LOCAL_JOURNAL = "local-drafts.sqlite3"
 
 
@@ -56,7 +59,8 @@ class LabellingPanel(QWidget):
             its region layer changed (the Edit menu follows it).
         audio_requested(object): open this AudioFile in the waveform (a region of
             another file was activated; it is selected once the file is shown).
-        notice(str): a finished export, import or publish, for the status bar.
+        notice(str): a finished export, import or publish, or an edit or journal that
+            could not be saved or opened, for the status bar.
         train_requested(object): "Train model…" on this published AnnotationSet.
     """
 
@@ -77,7 +81,7 @@ class LabellingPanel(QWidget):
         self.audio: AudioFile | None = None
         self.local_store: LocalDraftStore | None = None
         self._pending_region: str | None = None
-        self.placeholder = QLabel("Connect to a workspace to see its annotation sets.")
+        self.placeholder = QLabel(NO_CONNECTION)
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -102,10 +106,16 @@ class LabellingPanel(QWidget):
         self._teardown()
         self.context = context
         if context is None:
-            self.placeholder.show()
-            self.scroller.hide()
+            self._show_placeholder(NO_CONNECTION)
             return
-        self.sync = SyncService(context.worker, Journal(context.paths.journal),
+        try:
+            journal = Journal(context.paths.journal)
+        except JournalError as exc:
+            log.error("%s", exc)
+            self._show_placeholder(str(exc) + NO_JOURNAL)
+            self.notice.emit(str(exc))
+            return
+        self.sync = SyncService(context.worker, journal,
                                 base_url=journal_scope(context.connection), parent=self)
         resumed = self.sync.resume_pending()
         if resumed:
@@ -119,6 +129,11 @@ class LabellingPanel(QWidget):
         self.scroller.show()
         if self.dataset is not None:
             self.sets_panel.set_dataset(self.dataset.id)
+
+    def _show_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.placeholder.show()
+        self.scroller.hide()
 
     def _teardown(self) -> None:
         self.close_set()
@@ -218,15 +233,21 @@ class LabellingPanel(QWidget):
         if self.context is None:
             return None
         types = list(self.session.document.artifact_types) if self.session is not None else None
+        if self.local_store is None:
+            try:
+                journal = Journal(self.context.paths.data / LOCAL_JOURNAL)
+            except JournalError as exc:
+                log.error("%s", exc)
+                self.notice.emit(str(exc))
+                return None
+            self.local_store = LocalDraftStore(journal, self)
         self.close_set()
         self.audio = None
-        if self.local_store is None:
-            journal = Journal(self.context.paths.data / LOCAL_JOURNAL)
-            self.local_store = LocalDraftStore(journal, self)
         session = open_local_draft(self.local_store, path, duration_ms, types, parent=self)
         editor = AnnotationEditor(session)
         self.session, self.editor = session, editor
         session.load_failed.connect(editor.show_message)
+        editor.notice.connect(self.notice)
         if self.audio_editor is not None:
             editor.attach_waveform(self.audio_editor.view, self.audio_editor.player)
         editor.set_audio_file(local_ids(path)[1], duration_ms)

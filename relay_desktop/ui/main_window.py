@@ -57,6 +57,9 @@ SCREEN_SHARE = 0.85
 BOTTOM_SHARE = 0.3
 SIDE_SHARE = 0.3
 SIDE_MIN, SIDE_MAX = 350, 560
+#: the status bar says "offline" at once; the "Connection lost" dialog waits this long, so a
+#: single dropped request that the app retries by itself never interrupts the user
+CONNECTION_LOST_GRACE_MS = 3000
 
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
@@ -129,6 +132,11 @@ class MainWindow(QMainWindow):
         self._layout_file = layout_file
         self._panels: list[QDockWidget] = []
         self._error_box: QMessageBox | None = None
+        self._lost: BaseException | None = None
+        self._lost_timer = QTimer(self)
+        self._lost_timer.setSingleShot(True)
+        self._lost_timer.setInterval(CONNECTION_LOST_GRACE_MS)
+        self._lost_timer.timeout.connect(self._show_connection_lost)
         self._activity: object = None
         self._layout_restored = False
         self.remember_layout = True
@@ -509,7 +517,7 @@ class MainWindow(QMainWindow):
                 context.activity.changed.connect(self.status.set_activity)
             worker_ = context.worker
             worker_.server_unreachable.connect(self._on_unreachable)
-            worker_.server_reachable.connect(lambda: self.status.set_state("online"))
+            worker_.server_reachable.connect(self._on_reachable)
             self.status.set_server(context.connection.name)
             self.status.set_state("connecting")
         else:
@@ -544,10 +552,26 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_unreachable(self, exc: BaseException) -> None:
         self.status.set_state("offline", str(exc))
-        if self._error_box is None:
-            self._error_box = show_error(self, exc, title="Connection lost",
-                                         retry=self.retry_connection)
-            self._error_box.finished.connect(lambda _r: setattr(self, "_error_box", None))
+        self._lost = exc
+        if self._error_box is None and not self._lost_timer.isActive():
+            self._lost_timer.start()
+
+    @Slot()
+    def _on_reachable(self) -> None:
+        """The server answers again: no dialog about it, and none left open."""
+        self.status.set_state("online")
+        self._lost_timer.stop()
+        if self._error_box is not None:
+            self._error_box.close()
+
+    def _show_connection_lost(self) -> None:
+        exc, self._lost = self._lost, None
+        worker = self.context.worker if self.context is not None else None
+        if exc is None or worker is None or worker.reachable or self._error_box is not None:
+            return
+        self._error_box = show_error(self, exc, title="Connection lost",
+                                     retry=self.retry_connection)
+        self._error_box.finished.connect(lambda _r: setattr(self, "_error_box", None))
 
     @Slot(object)
     def _on_load_failed(self, exc: BaseException) -> None:

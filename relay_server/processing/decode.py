@@ -5,6 +5,13 @@ format this server cannot decode (MP4/AAC/WebM), a recognised format whose
 content is damaged (for WAV the RIFF chunk sizes are checked, since
 libsndfile quietly accepts a cut-short file), or something that is not
 audio at all.
+
+Decoding is bounded: a file whose header promises more than
+:data:`MAX_DURATION_S` of audio or more than :data:`MAX_DECODED_SAMPLES`
+samples (frames x channels) is refused before a sample is decoded, and
+:func:`mono_blocks` stops at the same limits if the header lied or did not
+say. A megabyte of FLAC can declare hours of 8-channel silence at 192 kHz
+(tens of GB decoded): such a "decompression bomb" fails in words, at once.
 """
 
 from __future__ import annotations
@@ -20,6 +27,13 @@ import soundfile as sf
 from relay_server.processing.errors import AudioError
 
 BLOCK_FRAMES = 65536
+UNKNOWN_LENGTH = 2**63 - 1
+"""What libsndfile reports as the frame count of a stream whose header does not say."""
+MAX_DURATION_S = 12 * 3600
+"""Longest audio processed per file: 12 hours."""
+MAX_DECODED_SAMPLES = MAX_DURATION_S * 96_000 * 2
+"""Most samples (frames x channels) decoded per file: 12 h of 96 kHz stereo (about
+8.3 billion samples, 16.6 GB as 16-bit PCM)."""
 
 UNSUPPORTED = {"mp4": "MP4/M4A", "webm": "WebM", "aac": "AAC (ADTS)"}
 SUPPORTED_NAMES = "WAV, FLAC, OGG (Vorbis/Opus) or MP3"
@@ -116,13 +130,39 @@ def open_audio(path: Path) -> sf.SoundFile:
 
 
 def info(handle: sf.SoundFile) -> SourceInfo:
+    """The header's facts; AudioError if it is unusable or promises too much audio."""
     if handle.samplerate <= 0 or handle.channels <= 0:
         raise AudioError("The file is corrupt: its header gives no sample rate or channels.")
+    if handle.frames < UNKNOWN_LENGTH:  # an unknown length is counted while decoding
+        check_decoded_size(handle.frames, handle.samplerate, handle.channels)
     return SourceInfo(handle.samplerate, handle.channels, handle.format, handle.subtype)
 
 
+def check_decoded_size(frames: int, rate: int, channels: int) -> None:
+    """Raise AudioError when ``frames`` at ``rate`` x ``channels`` is past the limits."""
+    seconds = frames / rate
+    if seconds > MAX_DURATION_S:
+        raise AudioError(
+            f"The audio is too long: {_hours(seconds)} at {rate:,} Hz; at most "
+            f"{MAX_DURATION_S // 3600} hours per file can be processed.")
+    if frames * channels > MAX_DECODED_SAMPLES:
+        raise AudioError(
+            f"The audio is too large to decode: {_hours(seconds)} of {channels} channels at "
+            f"{rate:,} Hz is {frames * channels:,} samples, over the limit of "
+            f"{MAX_DECODED_SAMPLES:,} per file.")
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:,.1f} hours"
+
+
 def mono_blocks(handle: sf.SoundFile, block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
-    """Decode in blocks, mixed down to mono float32; never the whole file at once."""
+    """Decode in blocks, mixed down to mono float32; never the whole file at once.
+
+    Stops with AudioError once more audio than the limits allow has been decoded
+    (for a header that understated it).
+    """
+    decoded = 0
     while True:
         try:
             block = handle.read(block_frames, dtype="float32", always_2d=True)
@@ -130,6 +170,8 @@ def mono_blocks(handle: sf.SoundFile, block_frames: int = BLOCK_FRAMES) -> Itera
             raise AudioError(f"The file is corrupt: {_reason(exc)}") from exc
         if block.shape[0] == 0:
             return
+        decoded += block.shape[0]
+        check_decoded_size(decoded, handle.samplerate, handle.channels)
         mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
         if not np.isfinite(mono).all():
             mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)

@@ -15,6 +15,7 @@ from relay_server.auth import api_key_header, current_tenant_id, get_session
 from relay_server.config import DOWNLOAD_URL_TTL_S
 from relay_server.db.base import utcnow
 from relay_server.db.models import Annotation, AnnotationSet, AudioFile, Dataset
+from relay_server.diskfaults import DETAILS, disk_fault
 from relay_server.errors import ApiError, conflict, not_found
 from relay_server.pagination import PageParams, envelope, page_params, paginate
 from relay_server.routers.annotation_sets import compute_stats
@@ -28,13 +29,16 @@ from relay_server.schemas.audio import (
     UploadUrlRequest,
     UploadUrlResponse,
 )
+from relay_server.schemas.common import ErrorResponse
 from relay_server.scoping import audio_or_404, dataset_or_404
 from relay_server.storage.base import Storage
 from relay_server.storage.errors import ObjectNotFound
 from relay_server.storage.keys import audio_key, audio_prefix
 
 log = logging.getLogger("relay_server.audio")
-router = APIRouter(prefix="/api/v1/datasets/{dataset_id}/audio", tags=["Audio"])
+# every route answers 401 without a valid key and 404 for another tenant's dataset or file
+router = APIRouter(prefix="/api/v1/datasets/{dataset_id}/audio", tags=["Audio"],
+                   responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})
 
 
 def _storage(request: Request) -> Storage:
@@ -106,7 +110,9 @@ async def create_upload_url(
                                    str(request.base_url))
 
 
-@router.post("/confirm", response_model=ConfirmResponse)
+@router.post("/confirm", response_model=ConfirmResponse,
+             responses={400: {"model": ErrorResponse}, 409: {"model": ErrorResponse},
+                        503: {"model": ErrorResponse}, 507: {"model": ErrorResponse}})
 def confirm_upload(
     dataset_id: uuid.UUID,
     body: ConfirmRequest,
@@ -136,10 +142,31 @@ def confirm_upload(
     session.commit()  # the worker must see the confirmation before it sees the task
     try:
         request.app.state.jobs.enqueue("process_audio", audio_id=str(row.id))
-    except Exception:  # the start-up recovery queues it again from the database
-        log.exception("Could not queue processing of %s", row.id)
+    except Exception as exc:
+        log.error("Could not queue processing of %s: %s", row.id, exc)
+        _unconfirm(session, row.id)
+        fault = disk_fault(exc)
+        if fault is not None:
+            raise ApiError(fault.value, DETAILS[fault]) from exc
+        raise ApiError(503, "The task queue is unavailable, so the upload was not confirmed; "
+                            "confirm it again in a moment.") from exc
     return ConfirmResponse(audio_id=row.id, status=ProcessingStatus.pending,
                            message="Upload confirmed; the file is queued for processing.")
+
+
+def _unconfirm(session: Session, audio_id: uuid.UUID) -> None:
+    """Take a confirmation back whose processing could not be queued, so it can be repeated
+    (a confirmed file without a task would wait for the next start-up)."""
+    try:
+        session.rollback()
+        session.execute(update(AudioFile).where(AudioFile.id == audio_id)
+                        .values(confirmed_at=None)
+                        .execution_options(synchronize_session=False))
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("Could not take back the confirmation of %s; start-up recovery will "
+                      "queue it", audio_id)
 
 
 @router.get("", response_model=AudioFileList)
@@ -224,7 +251,8 @@ def _refresh_published_stats(session: Session, set_ids: list[uuid.UUID]) -> None
         item.annotations_by_type = fresh.annotations_by_type
 
 
-@router.get("/{audio_id}/download-url", response_model=DownloadLink)
+@router.get("/{audio_id}/download-url", response_model=DownloadLink,
+            responses={409: {"model": ErrorResponse}})
 def download_url(
     dataset_id: uuid.UUID,
     audio_id: uuid.UUID,

@@ -2,7 +2,9 @@
 
 ``POST /storage/<bucket>`` takes a presigned form upload exactly like S3's
 POST Object: 204 on success, S3-style XML errors (403 for signature, policy
-and expiry failures; 400 for size and form errors). ``GET``/``HEAD
+and expiry failures; 400 for size and form errors; 507 ``InsufficientStorage``
+when the data folder's disk is full, 503 ``ServiceUnavailable`` when it is
+read-only, 500 ``InternalError`` for another write error). ``GET``/``HEAD
 /storage/<bucket>/<key>?Expires=..&Signature=..`` serves a signed download,
 with HTTP Range support.
 """
@@ -21,6 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
+from relay_server.diskfaults import DETAILS, DiskFault, disk_fault
+from relay_server.sealed_uploads import refuse_if_spent
 from relay_server.storage.errors import StorageError, bad_request
 from relay_server.storage.local import LocalStorage
 from relay_server.storage.policy import verify_get
@@ -37,6 +41,17 @@ def xml_error(err: StorageError, close: bool = False) -> Response:
     headers = {"Connection": "close"} if close else None
     return Response(err.to_xml(), status_code=err.status_code, media_type="application/xml",
                     headers=headers)
+
+
+def write_failure(exc: OSError) -> StorageError:
+    """The S3-style error for a write the disk refused: full, read-only or otherwise."""
+    fault = disk_fault(exc)
+    if fault is DiskFault.FULL:
+        return StorageError("InsufficientStorage", DETAILS[fault], fault.value)
+    if fault is DiskFault.READ_ONLY:
+        return StorageError("ServiceUnavailable", DETAILS[fault], fault.value)
+    return StorageError("InternalError", "The storage could not write the object "
+                        f"({exc.strerror or exc}). Try again later.", 500)
 
 
 def _local_storage(request: Request, bucket: str) -> LocalStorage:
@@ -130,6 +145,8 @@ async def post_object(bucket: str, request: Request) -> Response:
                                       length)
         async for chunk in body:
             receiver.feed(chunk)
+        await run_in_threadpool(refuse_if_spent, request.app.state.session_factory,
+                                receiver.key)
         key = await run_in_threadpool(receiver.finish)  # fsync + rename off the event loop
     except StorageError as err:
         if receiver is not None:
@@ -141,13 +158,12 @@ async def post_object(bucket: str, request: Request) -> Response:
             receiver.abort()
         log.info("Upload to /storage/%s abandoned by the client", bucket)
         return Response(status_code=400)
-    except OSError as exc:  # e.g. the disk is full
+    except OSError as exc:  # e.g. the disk is full or read-only: nothing is kept
         if receiver is not None:
             receiver.abort()
         log.error("Upload to /storage/%s failed: %s", bucket, exc)
-        failure = StorageError("InternalError", "The storage could not write the object "
-                               f"({exc.strerror or exc}). Try again later.", 500)
-        return xml_error(failure, close=True)
+        complete = await _drain(body, None if length is None else length - body.received)
+        return xml_error(write_failure(exc), close=not complete)
     except BaseException:
         if receiver is not None:
             receiver.abort()

@@ -10,6 +10,7 @@ sees half an object and a broken upload leaves nothing behind.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import time
@@ -25,6 +26,7 @@ from relay_server.storage.errors import ObjectNotFound
 from relay_server.storage.keys import check_key
 from relay_server.storage.writer import FileWriter
 
+log = logging.getLogger("relay_server.storage")
 PARTIAL_SUFFIX = ".part"
 BUCKET = "relay-local"
 
@@ -84,12 +86,21 @@ class PartialObject:
         fsync_dir(self.final_path.parent)
 
     def abort(self) -> None:
-        """Drop the temp file (safe to call more than once, or after commit)."""
+        """Drop the temp file (safe to call more than once, or after commit).
+
+        Never raises: a temp file a read-only disk keeps is hidden from
+        :meth:`LocalStorage.list_keys` and removed by ``sweep_partials`` later.
+        """
         if self._fd is not None:
-            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
             self._fd = None
-        with contextlib.suppress(FileNotFoundError):
+        try:
             self.temp_path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("Could not remove the partial upload %s: %s", self.temp_path, exc)
 
 
 class LocalStorage:

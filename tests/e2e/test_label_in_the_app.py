@@ -15,12 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtWidgets import QApplication
 
 from relay_desktop.api import RelayClient
-from relay_desktop.app import Application, default_editor_factory
-from relay_desktop.core.paths import AppPaths
 from tests.gui.test_regions import drag
+from tests.support.app_driver import open_draft, running_app
 from tests.support.live_server import LiveServer
 
 
@@ -50,29 +48,8 @@ def test_draw_a_region_in_the_app_and_it_reaches_the_server(
 
         monkeypatch.setenv("RELAY_BASE_URL", relay_server.base_url)
         monkeypatch.setenv("RELAY_API_KEY", relay_server.api_key)
-        qapp = QApplication.instance()
-        assert isinstance(qapp, QApplication)
-        paths = AppPaths(tmp_path / "data", tmp_path / "cache", tmp_path / "config").ensure()
-        shell = Application(qapp, paths, editor_factory=default_editor_factory())
-        qtbot.addWidget(shell.window)
-        shell.window.resize(1400, 900)
-        shell.window.show()
-        try:
-            with qtbot.waitSignal(shell.window.datasets.datasets_loaded, timeout=15_000):
-                shell.start(restore_layout=False)
-            sets_panel = shell.labelling.sets_panel
-            assert sets_panel is not None
-            with qtbot.waitSignal(sets_panel.sets_loaded, timeout=15_000):
-                assert shell.window.datasets.select_dataset(ds.id)
-
-            editor = shell.editor
-            assert editor is not None
-            with qtbot.waitSignal(editor.file_opened, timeout=30_000):
-                shell.window.audio_file_activated.emit(audio)
-
-            shell.labelling.open_set(next(s for s in sets_panel.sets if s.id == draft.id))
-            session = shell.labelling.session
-            assert session is not None
+        with running_app(qtbot, tmp_path) as shell:
+            session, editor = open_draft(qtbot, shell, ds.id, audio, draft.id)
             qtbot.waitUntil(lambda: session.document.type_names() == ["glitch", "click"],
                             timeout=15_000)
             view = editor.view
@@ -90,5 +67,3 @@ def test_draw_a_region_in_the_app_and_it_reaches_the_server(
             kind, start, end = on_server()[0]
             assert kind == "glitch" and abs(start - 500) <= 15 and abs(end - 1250) <= 15
             qtbot.waitUntil(lambda: session.state.kind == "saved", timeout=10_000)
-        finally:
-            shell.shutdown()

@@ -20,17 +20,16 @@ from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from relay_desktop.api import RelayClient
-from relay_desktop.app import Application, default_editor_factory
 from relay_desktop.core.evaluation import Span, evaluate
-from relay_desktop.core.paths import AppPaths
 from relay_desktop.core.review.queue import ACCEPTED
 from relay_desktop.ui.annotations.publish_dialog import PublishDialog
 from relay_desktop.ui.inference.new_job_dialog import NewInferenceJobDialog
 from relay_desktop.ui.training.dialog import TrainingDialog
 from resources import resource_path
+from tests.support.app_driver import running_app, shown_dialog
 from tests.support.live_server import LiveServer
 from tests.support.trainable import DEMO_TYPES, Trainable, trainable_dataset
 
@@ -79,35 +78,13 @@ def workspace(monkeypatch: pytest.MonkeyPatch,
     yield fresh_server, trained, held
 
 
-def _dialog(qtbot: Any, kind: type[W]) -> W:
-    """The visible top-level dialog of ``kind`` (opened by the window, not by the test)."""
-    found: list[W] = []
-
-    def shown() -> bool:
-        found[:] = [w for w in QApplication.topLevelWidgets()
-                    if isinstance(w, kind) and w.isVisible()]
-        return bool(found)
-
-    qtbot.waitUntil(shown, timeout=15_000)
-    return found[-1]
-
-
 def test_train_infer_evaluate_review_and_publish_through_the_window(
         qtbot: Any, tmp_path: Path,
         workspace: tuple[LiveServer, Trainable, HeldOut]) -> None:
     server, trained, held = workspace
     client = RelayClient(server.base_url, server.api_key)
-    qapp = QApplication.instance()
-    assert isinstance(qapp, QApplication)
-    paths = AppPaths(tmp_path / "data", tmp_path / "cache", tmp_path / "config").ensure()
-    shell = Application(qapp, paths, editor_factory=default_editor_factory())
-    qtbot.addWidget(shell.window)
-    shell.window.resize(1400, 900)
-    shell.window.show()
-    loop = shell.loop
-    try:
-        with qtbot.waitSignal(shell.window.datasets.datasets_loaded, timeout=15_000):
-            shell.start(restore_layout=False)
+    with running_app(qtbot, tmp_path) as shell:
+        loop = shell.loop
         assert loop.train_action.isEnabled() and loop.infer_action.isEnabled()
 
         # 1. "Train model…" on the published set in the Labels dock
@@ -121,7 +98,7 @@ def test_train_infer_evaluate_review_and_publish_through_the_window(
         sets.select_set(trained.annotation_set_id)
         assert sets.train_action.isEnabled()
         sets.train_action.trigger()
-        training = _dialog(qtbot, TrainingDialog)
+        training = shown_dialog(qtbot, TrainingDialog)
         qtbot.waitUntil(lambda: training.data is not None, timeout=15_000)
         assert all(c.passed for c in training.checks()), training.checks()
         training.set_value("epochs", EPOCHS)
@@ -147,7 +124,7 @@ def test_train_infer_evaluate_review_and_publish_through_the_window(
         qtbot.waitUntil(lambda: (m := loop.models.selected_model()) is not None
                         and m.id == done.model_id, timeout=15_000)
         loop.models.details.run_button.click()
-        new_job = _dialog(qtbot, NewInferenceJobDialog)
+        new_job = shown_dialog(qtbot, NewInferenceJobDialog)
         qtbot.waitUntil(lambda: new_job.model_id() == done.model_id, timeout=15_000)
         with qtbot.waitSignal(new_job.created, timeout=15_000) as made:
             new_job.submit()
@@ -227,7 +204,7 @@ def test_train_infer_evaluate_review_and_publish_through_the_window(
         # 6. publish the reviewed draft from the Labels dock
         assert labelling.editor is not None
         labelling.editor.publish_button.click()
-        publish = _dialog(qtbot, PublishDialog)
+        publish = shown_dialog(qtbot, PublishDialog)
         for i in range(publish.files.count()):  # files without labels: reviewed, none there
             publish.files.item(i).setCheckState(Qt.CheckState.Checked)
         publish.confirm.setChecked(True)
@@ -239,6 +216,4 @@ def test_train_infer_evaluate_review_and_publish_through_the_window(
         assert any((a.artifact_type, a.start_ms, a.end_ms)
                    == (first.artifact_type, first.start_ms, first.end_ms)
                    for a in published.annotations)
-    finally:
-        shell.shutdown()
         client.close()

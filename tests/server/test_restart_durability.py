@@ -1,12 +1,19 @@
 """Durable processing: a server killed mid-processing finishes the job after a restart,
-and ``relay-server worker`` processes the same queue from another process."""
+and ``relay-server worker`` processes the same queue from another process.
+
+The kill is not left to timing: the server is frozen (SIGSTOP) once the file has left
+"pending", the database is read to prove the work was in flight, then it is killed; the
+restarted server must say it queued the file again.
+"""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +43,35 @@ def _long_wav(path: Path, seconds: int, rate: int = 48_000) -> Path:
     return path
 
 
+def _wait_until_processing_starts(api: Api, dataset_id: str, audio_id: str) -> None:
+    """Until the file leaves "pending" (its processing takes seconds, not milliseconds)."""
+    deadline = time.monotonic() + 30
+    status = "pending"
+    while status == "pending" and time.monotonic() < deadline:
+        status = get_audio(api, dataset_id, audio_id)["processing_status"]
+        time.sleep(0.02)
+
+
+def _status_in_database(server: LiveServer, audio_id: str) -> str:
+    """The committed processing status of ``audio_id``, read from the server's database."""
+    from sqlalchemy import create_engine, text
+
+    url = server.env.get("RELAY_DATABASE_URL") or f"sqlite:///{server.data_dir / 'relay.sqlite3'}"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            ids = (audio_id, uuid.UUID(audio_id).hex)  # however the dialect stores a UUID
+            for candidate in ids:
+                status = conn.execute(text("SELECT processing_status FROM audio_files "
+                                           "WHERE CAST(id AS TEXT) = :id"),
+                                      {"id": candidate}).scalar()
+                if status is not None:
+                    return str(status)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"audio file {audio_id} is not in the server's database")
+
+
 def test_kill_during_processing_then_restart_finishes_the_file(tmp_path: Path) -> None:
     server = LiveServer(tmp_path / "server", env=server_env({"RELAY_WORKERS": "1"})).start()
     try:
@@ -52,12 +88,10 @@ def test_kill_during_processing_then_restart_finishes_the_file(tmp_path: Path) -
         assert api.post(confirm, json={"audio_id": ticket["audio_id"]}).status_code == 200
         assert api.post(confirm, json={"audio_id": small}).status_code == 200
 
-        deadline = time.monotonic() + 30
-        status = "pending"
-        while status == "pending" and time.monotonic() < deadline:
-            status = get_audio(api, dataset["id"], ticket["audio_id"])["processing_status"]
-            time.sleep(0.02)
-        assert status in ("normalizing", "embedding"), status
+        _wait_until_processing_starts(api, dataset["id"], ticket["audio_id"])
+        server.freeze()  # frozen: what the database says now is final
+        frozen = _status_in_database(server, ticket["audio_id"])
+        assert frozen in ("normalizing", "embedding"), frozen
         server.kill()  # SIGKILL: the in-flight task is lost with the process
         api.close()
 
@@ -67,6 +101,8 @@ def test_kill_during_processing_then_restart_finishes_the_file(tmp_path: Path) -
         assert item["processing_status"] == "ready", (item, server.log_tail())
         assert (item["duration_ms"], item["sample_rate"], item["channels"]) == (600_000,
                                                                                48_000, 1)
+        assert re.search(r"Queued \d+ unfinished audio file\(s\) for processing again",
+                         server.log_tail(400))
         queued = wait_processed(api, dataset["id"], small, timeout=60)
         assert queued["processing_status"] == "ready"
         scratch = server.data_dir / "tmp"  # the dead run's scratch folder is swept too

@@ -22,9 +22,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.background_http import BackgroundHTTP, QuietThreadingServer
 
 BODY_KEEP_LIMIT = 8 * 1024 * 1024
 
@@ -197,52 +199,22 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _HTTPServer(QuietThreadingServer):
     owner: FaultServer
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # dropped connections are the point
 
-
-class FaultServer:
+class FaultServer(BackgroundHTTP):
     """A scripted HTTP/1.1 server on 127.0.0.1 with a free port, in a background thread."""
 
+    thread_name = "fault-server"
+    server_class = _HTTPServer
+
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self._httpd = _HTTPServer((host, 0), _Handler)
-        self._httpd.owner = self
+        super().__init__(_Handler, host)
         self._lock = threading.Lock()
         self._scripts: dict[tuple[str, str], deque[Reply]] = {}
         self.records: list[Recorded] = []
         self.sinks: set[str] = set()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FaultServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fault-server",
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def __enter__(self) -> FaultServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- scripting -------------------------------------------------------------
 

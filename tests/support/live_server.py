@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -98,6 +99,11 @@ class LiveServer:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+    def freeze(self) -> None:
+        """Stop the process where it stands (SIGSTOP): it does nothing more until killed."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGSTOP)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

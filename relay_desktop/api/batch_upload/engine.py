@@ -14,8 +14,9 @@ Qt-free and thread-based, shared by the CLI and the desktop's UploadManager.
   record is checked: confirmed -> done; stored but unconfirmed -> confirmed now;
   not stored -> POSTed again under the same policy while it is valid, else the
   record is deleted and the file starts over. A file is never created twice.
-* Connection errors put the row back and the engine waits (backoff
-  1 -> 2 -> 5 -> 10 s, probing the server) until the server answers again.
+* Connection errors, and 429/502/503/504 from the API or storage (a gateway
+  or a busy server, not a refusal), put the row back and the engine waits
+  (backoff 1 -> 2 -> 5 -> 10 s, probing the server) until the server answers again.
 
 Observers poll :meth:`take_changes` (the desktop every 100 ms on a GUI timer,
 the CLI for its progress bar): changes are batched by construction.
@@ -51,6 +52,7 @@ from relay_desktop.api.cancel import CancelToken
 from relay_desktop.api.client import RelayClient
 from relay_desktop.api.errors import (
     ApiConnectionError,
+    ApiStatusError,
     ApiTimeoutError,
     BadRequest,
     Cancelled,
@@ -61,6 +63,7 @@ from relay_desktop.api.errors import (
     StorageError,
 )
 from relay_desktop.api.models import UploadTicket
+from relay_desktop.api.retry import RETRY_STATUSES
 from relay_desktop.api.uploads import post_to_storage
 
 log = logging.getLogger(__name__)
@@ -736,6 +739,13 @@ class UploadEngine:
                 self._interrupted(client, row.id)
             else:
                 self._went_offline(client, row.id, exc)
+        except (ApiStatusError, StorageError) as exc:
+            if token.cancelled:
+                self._interrupted(client, row.id)
+            elif exc.status_code in RETRY_STATUSES:  # a gateway or a busy server: wait
+                self._went_offline(client, row.id, exc)
+            else:
+                self._failed(client, row.id, str(exc))
         except (RelayError, OSError) as exc:
             if token.cancelled:    # the cancelled POST may surface as a broken upload
                 self._interrupted(client, row.id)
@@ -872,9 +882,12 @@ class UploadEngine:
         made is found by name, size and time on the next attempt and removed."""
         ticket: UploadTicket
         requested_at = time.time()
+        intent = StoredTicket.intent(requested_at)
         with self._lock:
-            self._set(self._rows.get(row.id, row), save=True,
-                      ticket=StoredTicket.intent(requested_at))
+            # kept in memory too: a lost answer (dropped connection) is then cleaned up
+            # on the next attempt of this run, not only after a restart
+            self._tickets[row.id] = intent
+            self._set(self._rows.get(row.id, row), save=True, ticket=intent)
         self._sync()
         if row.target.kind == "dataset":
             ticket = client.audio.request_upload(row.target.id, row.path.name,
@@ -995,6 +1008,9 @@ class UploadEngine:
                 client.datasets.list(page=1, page_size=1)
             except (ApiConnectionError, ApiTimeoutError):
                 continue
+            except ApiStatusError as exc:
+                if exc.status_code in RETRY_STATUSES:
+                    continue  # still busy or behind a failing gateway
             except RelayError:
                 pass  # it answered
             log.info("The server answers again; uploads resume")

@@ -47,7 +47,8 @@ class AnnotationEditor(QWidget):
 
     Signals:
         notice(str): something finished that the status bar should confirm
-            (an export, import or publish); also written to the log.
+            (an export, import or publish; also written to the log), or an edit
+            was not saved (the session logs that).
         file_requested(str, str): show this audio file (id) with this region
             (local id) selected: a region of another file was activated.
     """
@@ -100,6 +101,7 @@ class AnnotationEditor(QWidget):
         session.state_changed.connect(self._state)
         session.read_only_changed.connect(self._read_only)
         session.rejected_edit.connect(self.show_message)
+        session.not_saved.connect(self._not_saved)
         session.moved.connect(lambda _s: self._loaded())
         self.indicator.retry_requested.connect(lambda: session.sync.retry_now(session.set_id))
         self.indicator.move_requested.connect(
@@ -142,6 +144,11 @@ class AnnotationEditor(QWidget):
 
     def _notify(self, text: str) -> None:
         log.info("%s", text)
+        self.show_message(text)
+        self.notice.emit(text)
+
+    def _not_saved(self, text: str) -> None:
+        """The journal refused an edit (the session logged it and took it back)."""
         self.show_message(text)
         self.notice.emit(text)
 

@@ -273,7 +273,7 @@ class ImportDialog(QDialog):
         self.summary.setText("Reading…")
 
         def parse() -> formats.ImportResult:
-            text = Path(path).read_text(encoding="utf-8-sig")
+            text = formats.read_import_file(path)  # size limit, BOMs, encodings in words
             # durations are checked per file afterwards (rows may name different files)
             return formats.import_regions(text, fmt, artifact_types=types,
                                           audio_file_id=target)

@@ -1,4 +1,5 @@
-"""The per-set save state: saved / saving / syncing / N unsynced / offline / conflict."""
+"""The per-set save state: saved / saving / syncing / N unsynced / offline / conflict /
+not saved."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from relay_desktop.services.sync import SyncState
 
 COLORS = {"saved": "#81c784", "saving": "#ffd54f", "syncing": "#4fc3f7",
           "unsynced": "#ffd54f", "offline": "#ff8a65", "error": "#e57373",
-          "conflict": "#e57373", "read_only": "#b0bec5"}
+          "conflict": "#e57373", "read_only": "#b0bec5", "not_saved": "#e57373"}
 
 
 class SyncIndicator(QWidget):

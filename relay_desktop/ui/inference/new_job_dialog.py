@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from relay_desktop.api.models import InferenceJob, Model
+from relay_desktop.core.job_start import start_inference
 from relay_desktop.services.api_worker import Priority, RequestHandle
 from relay_desktop.ui.errors import apply_field_errors, describe_error
 from relay_desktop.ui.fit import grow_to_fit
@@ -207,8 +208,8 @@ class NewInferenceJobDialog(QDialog):
             handle = self.jobs.start_inference(model_id, config)
         else:
             handle = self.context.worker.submit(
-                lambda client, cancel, _p: client.inference_jobs.create(model_id, config,
-                                                                        cancel=cancel),
+                lambda client, cancel, _p: start_inference(client, model_id, config,
+                                                           cancel=cancel),
                 priority=Priority.USER, description="Starting an inference job")
         self.handle = handle
         self.start_button.setEnabled(False)

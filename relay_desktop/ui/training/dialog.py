@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from relay_desktop.api import CancelToken, RelayClient
 from relay_desktop.api.models import AnnotationSet, AudioFile, Dataset
+from relay_desktop.core.job_start import start_training
 from relay_desktop.core.training import (
     PARAMS,
     Check,
@@ -401,8 +402,8 @@ class TrainingDialog(QDialog):
         else:
             ds, set_id = data.dataset.id, data.annotation_set.id
             handle = self.context.worker.submit(
-                lambda client, cancel, _p: client.training_jobs.create(ds, set_id, body,
-                                                                       cancel=cancel),
+                lambda client, cancel, _p: start_training(client, ds, set_id, body,
+                                                          cancel=cancel),
                 priority=Priority.USER, description="Starting training")
         self._sending = handle
         self.status.setText("Starting training…")
