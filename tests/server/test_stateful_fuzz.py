@@ -379,8 +379,10 @@ def _run(schema: Any, tenant: Tenant, extra: dict[str, set[int]]) -> None:
         print(f"{count:4d} x {status} {op}")  # shown with -s, and with a failure
     succeeded = {op for (op, status), _ in tenant.calls.items() if 200 <= status < 300}
     # the chains reach real resources: each step of the main flow succeeded at least once
+    # (the ends of the chains, annotations and inference confirm, come up in some runs and
+    # not in others; test_conformance requires a 2xx from every operation)
     for op in (f"POST {D}", f"POST {SETS}", f"POST {DS}/audio/upload-url", f"POST {IJ}",
-               f"POST {JOB}/files/upload-url", f"POST {JOB}/files/confirm"):
+               f"POST {JOB}/files/upload-url"):
         assert op in succeeded, op
 
 
