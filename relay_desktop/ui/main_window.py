@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -37,9 +36,9 @@ from relay_desktop.services.connections import ConnectionManager
 from relay_desktop.services.context import AppContext
 from relay_desktop.ui.audio_list import AudioListView
 from relay_desktop.ui.connection import ConnectionsDialog, FirstRunScreen
+from relay_desktop.ui.connection_lost import ConnectionLostAlert
 from relay_desktop.ui.datasets import DatasetBrowser
 from relay_desktop.ui.edit_menu import EditMenu
-from relay_desktop.ui.errors import show_error
 from relay_desktop.ui.local_file import ask_for_audio_file
 from relay_desktop.ui.log_view import LogView
 from relay_desktop.ui.playback_menu import PlaybackMenu
@@ -57,9 +56,6 @@ SCREEN_SHARE = 0.85
 BOTTOM_SHARE = 0.3
 SIDE_SHARE = 0.3
 SIDE_MIN, SIDE_MAX = 350, 560
-#: the status bar says "offline" at once; the "Connection lost" dialog waits this long, so a
-#: single dropped request that the app retries by itself never interrupts the user
-CONNECTION_LOST_GRACE_MS = 3000
 
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
@@ -131,12 +127,8 @@ class MainWindow(QMainWindow):
         self.keymap = self.shortcuts.keymap  # what the editor's key handlers look keys up in
         self._layout_file = layout_file
         self._panels: list[QDockWidget] = []
-        self._error_box: QMessageBox | None = None
-        self._lost: BaseException | None = None
-        self._lost_timer = QTimer(self)
-        self._lost_timer.setSingleShot(True)
-        self._lost_timer.setInterval(CONNECTION_LOST_GRACE_MS)
-        self._lost_timer.timeout.connect(self._show_connection_lost)
+        self.connection_alert = ConnectionLostAlert(self, self._server_unreachable,
+                                                    self.retry_connection)
         self._activity: object = None
         self._layout_restored = False
         self.remember_layout = True
@@ -552,26 +544,15 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_unreachable(self, exc: BaseException) -> None:
         self.status.set_state("offline", str(exc))
-        self._lost = exc
-        if self._error_box is None and not self._lost_timer.isActive():
-            self._lost_timer.start()
+        self.connection_alert.unreachable(exc)
 
     @Slot()
     def _on_reachable(self) -> None:
-        """The server answers again: no dialog about it, and none left open."""
         self.status.set_state("online")
-        self._lost_timer.stop()
-        if self._error_box is not None:
-            self._error_box.close()
+        self.connection_alert.reachable()
 
-    def _show_connection_lost(self) -> None:
-        exc, self._lost = self._lost, None
-        worker = self.context.worker if self.context is not None else None
-        if exc is None or worker is None or worker.reachable or self._error_box is not None:
-            return
-        self._error_box = show_error(self, exc, title="Connection lost",
-                                     retry=self.retry_connection)
-        self._error_box.finished.connect(lambda _r: setattr(self, "_error_box", None))
+    def _server_unreachable(self) -> bool:
+        return self.context is not None and not self.context.worker.reachable
 
     @Slot(object)
     def _on_load_failed(self, exc: BaseException) -> None:

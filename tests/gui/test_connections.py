@@ -151,10 +151,10 @@ def test_server_down_then_up(qtbot: Any, fresh_server: LiveServer, gui_paths: Ap
         # other pollers (uploads, jobs) may notice first: wait for the refresh's own failure
         qtbot.waitUntil(lambda: window.datasets.banner.isVisibleTo(window.datasets),
                         timeout=30000)
-        qtbot.waitUntil(lambda: window._error_box is not None, timeout=15000)
-        assert window._error_box is not None
-        assert "connection to the server was lost" in window._error_box.text()
-        window._error_box.close()
+        qtbot.waitUntil(lambda: window.connection_alert.box is not None, timeout=15000)
+        assert window.connection_alert.box is not None
+        assert "connection to the server was lost" in window.connection_alert.box.text()
+        window.connection_alert.box.close()
 
         # up again: Retry brings the workspace back
         revived = _serve_on(fresh_server, port)
