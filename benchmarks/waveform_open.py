@@ -38,13 +38,19 @@ def bench_dir() -> Path:
 
 def make_flac(seconds: int, rate: int = RATE, channels: int = 1) -> Path:
     """A speech-like FLAC (tones, bursts, noise), written in blocks; reused across runs."""
-    path = bench_dir() / f"open-{seconds}s-{rate}-{channels}ch.flac"
+    return make_speech_like(seconds, "FLAC", rate, channels)
+
+
+def make_speech_like(seconds: int, fmt: str, rate: int = RATE, channels: int = 1) -> Path:
+    """A 16-bit ``fmt`` file ("FLAC", "WAV") of a speech-like signal, written once in blocks."""
+    suffix = f".{fmt.lower()}"
+    path = bench_dir() / f"open-{seconds}s-{rate}-{channels}ch{suffix}"
     if path.exists():
         return path
-    tmp = path.with_suffix(".part.flac")
+    tmp = path.with_suffix(f".part{suffix}")
     rng = np.random.default_rng(7)
     block = rate * 10
-    with sf.SoundFile(str(tmp), "w", rate, channels, subtype="PCM_16", format="FLAC") as out:
+    with sf.SoundFile(str(tmp), "w", rate, channels, subtype="PCM_16", format=fmt) as out:
         for start in range(0, seconds * rate, block):
             n = min(block, seconds * rate - start)
             t = (start + np.arange(n)) / rate

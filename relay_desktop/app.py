@@ -27,6 +27,7 @@ from relay_desktop.services.api_worker import ApiWorker, lingering_threads
 from relay_desktop.services.connections import ConnectionManager
 from relay_desktop.services.context import AppContext, ConnectionInfo
 from relay_desktop.services.credentials import CredentialStore
+from relay_desktop.services.gc_tuning import settle_after_startup
 from relay_desktop.services.job_monitor import JobMonitor
 from relay_desktop.services.local_workspace import LocalWorkspace
 from relay_desktop.services.qt_compat import pin_bool_singletons
@@ -410,6 +411,7 @@ def run(args: argparse.Namespace) -> int:
         app.window.show()
         app.start(local=args.local)
     _quit_on_signals(qapp)
+    settle_after_startup()   # fewer, shorter GC pauses on the GUI thread from here on
     status = int(qapp.exec())
     app.shutdown()
     code = exit_code[0] if args.screenshot else status

@@ -73,6 +73,11 @@ class AppPaths:
         return self.cache / "peaks"
 
     @property
+    def spectrogram_cache(self) -> Path:
+        """Spectrogram tiles (``core.audio.spectrogram_cache``)."""
+        return self.cache / "spectrogram"
+
+    @property
     def logs(self) -> Path:
         """The app's log files (``services.app_log``)."""
         return self.data / "logs"

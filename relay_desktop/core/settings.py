@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "theme": "system",
     "last_connection": None,
     "audio_page_size": 100,
+    # the editor's spectrogram choices: window, floor, ceiling (dB), colour map
+    "spectrogram": {"window": 1024, "floor": -96, "ceiling": -12, "colormap": "inferno"},
 }
 
 #: keys that must never be written to the settings file

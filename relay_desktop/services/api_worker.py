@@ -145,6 +145,7 @@ class _Loop(QObject):
         super().__init__()
         self._worker = worker
         self._factory = factory
+        self._told_unreachable = False   # the last reachability the GUI thread was told
 
     @Slot()
     def run(self) -> None:
@@ -206,14 +207,22 @@ class _Loop(QObject):
             if handle.token.cancelled:
                 return "cancelled", None
             if isinstance(exc, errors.ApiConnectionError | errors.ApiTimeoutError):
+                self._told_unreachable = True
                 bridge.deliver.emit(None, "unreachable", exc)
             elif isinstance(exc, errors.ApiStatusError):
-                bridge.deliver.emit(None, "reachable", None)
+                self._tell_reachable()
             return "failed", exc
         if handle.token.cancelled:
             return "cancelled", None
-        bridge.deliver.emit(None, "reachable", None)
+        self._tell_reachable()
         return "succeeded", result
+
+    def _tell_reachable(self) -> None:
+        """The server answered: tell the GUI thread only if it last heard otherwise
+        (one queued call less per request; the GUI sees every transition, in order)."""
+        if self._told_unreachable:
+            self._told_unreachable = False
+            self._worker._bridge.deliver.emit(None, "reachable", None)
 
 
 class ApiWorker(QObject):

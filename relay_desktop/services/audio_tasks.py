@@ -26,6 +26,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
 from relay_desktop.core.audio.decode import (
+    DEFAULT_BLOCK_FRAMES,
     AudioDecodeError,
     AudioInfo,
     CancelFlag,
@@ -33,10 +34,14 @@ from relay_desktop.core.audio.decode import (
     probe,
     read_window,
 )
-from relay_desktop.core.audio.peaks import PeakCache, PeakPyramid
+from relay_desktop.core.audio.peaks import PeakCache, PeakPyramid, Prefetch
+from relay_desktop.core.audio.progressive import GrowingPyramid
+from relay_desktop.core.audio.seeking import raw_window_span, seeks_fast
 from relay_desktop.core.audio.spectrogram import Tile, TileKey, compute_tile
 
 log = logging.getLogger(__name__)
+#: an open at a window waits at most this long for its window to be drawn before decoding
+FIRST_WINDOW_WAIT_S = 0.25
 _LIVE: set[TaskHandle] = set()
 
 
@@ -48,25 +53,31 @@ class TaskHandle(QObject):
         failed(str): a sentence saying what went wrong.
         cancelled(): the task was cancelled before it produced a result.
         progress(int, int): (done, total) while it runs.
+        started(object): a first, partial result before ``finished`` (tasks that have one,
+            e.g. opening: the header and the pyramid that grows while decoding).
     """
 
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
     progress = Signal(int, int)
+    started = Signal(object)
     _outcome = Signal(str, object)  # worker -> GUI thread hop (queued)
     _step = Signal(int, int)
+    _partial = Signal(object)
 
     def __init__(self, description: str = "") -> None:
         super().__init__()
         self.description = description
         self.flag = CancelFlag()
         self.done = False
+        self._go_on = threading.Event()
         self._runnable: QRunnable | None = None
         # Always queued, even when the task finishes before the caller has connected:
         # the public signals fire from the GUI thread's event loop, after submit() returned.
         self._outcome.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._step.connect(self.progress, Qt.ConnectionType.QueuedConnection)
+        self._partial.connect(self.started, Qt.ConnectionType.QueuedConnection)
 
     def _deliver(self, kind: str, value: object) -> None:
         self.done = True
@@ -82,9 +93,22 @@ class TaskHandle(QObject):
         """Called from the worker: queue a ``progress`` emission."""
         self._step.emit(int(done), int(total))
 
+    def report_started(self, partial: object) -> None:
+        """Called from the worker: queue a ``started`` emission (delivered before the outcome)."""
+        self._partial.emit(partial)
+
+    def go_on(self) -> None:
+        """Let a task waiting after its partial result continue (see :meth:`wait_to_go_on`)."""
+        self._go_on.set()
+
+    def wait_to_go_on(self, timeout_s: float) -> None:
+        """Called from the worker: pause until :meth:`go_on` (or the timeout, or a cancel)."""
+        self._go_on.wait(timeout_s)
+
     def cancel(self) -> None:
         """Ask the task to stop (checked between blocks); its result is dropped."""
         self.flag.cancel()
+        self._go_on.set()
 
     @property
     def is_cancelled(self) -> bool:
@@ -98,6 +122,15 @@ class _Runnable(QRunnable):
         self.handle, self.fn, self.args, self.kwargs = handle, fn, args, kwargs
 
     def run(self) -> None:
+        try:
+            self._run()
+        except RuntimeError as exc:
+            if "deleted" not in str(exc):
+                raise
+            # the handle went away with the application (quit mid-task): no one to tell
+            log.debug("audio task %s outlived its handle", self.handle.description)
+
+    def _run(self) -> None:
         handle = self.handle
         emit = handle._outcome.emit
         if handle.is_cancelled:
@@ -112,6 +145,8 @@ class _Runnable(QRunnable):
         except MemoryError:
             emit("failed", f"{handle.description or 'The task'} ran out of memory.")
         except Exception as exc:  # reported to the user, logged with its traceback
+            if isinstance(exc, RuntimeError) and "deleted" in str(exc):
+                raise  # the handle is gone: see run()
             log.exception("audio task %s failed", handle.description)
             emit("failed", f"{handle.description or 'The task'} failed: {exc}")
         else:
@@ -119,8 +154,11 @@ class _Runnable(QRunnable):
 
 
 def submit(pool: QThreadPool, fn: Callable[..., Any], *args: Any, description: str = "",
-           pass_handle: bool = False, **kwargs: Any) -> TaskHandle:
-    """Run ``fn(*args, **kwargs)`` on ``pool``; with ``pass_handle`` it gets ``handle=`` too."""
+           pass_handle: bool = False, priority: int = 0, **kwargs: Any) -> TaskHandle:
+    """Run ``fn(*args, **kwargs)`` on ``pool``; with ``pass_handle`` it gets ``handle=`` too.
+
+    A higher ``priority`` starts before queued tasks of lower priority.
+    """
     handle = TaskHandle(description)
     if pass_handle:
         kwargs["handle"] = handle
@@ -128,7 +166,7 @@ def submit(pool: QThreadPool, fn: Callable[..., Any], *args: Any, description: s
     runnable = _Runnable(handle, fn, args, kwargs)
     runnable.setAutoDelete(False)
     handle._runnable = runnable  # Python owns it: freed with the handle, after it ran
-    pool.start(runnable)
+    pool.start(runnable, priority)
     return handle
 
 
@@ -177,30 +215,16 @@ def prefetched(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndar
 
 @dataclass(frozen=True)
 class OpenedAudio:
-    """What opening a file produces: its header and its peak pyramid."""
+    """What opening a file produces: its header and its peak pyramid.
+
+    Reported twice for a file that is not in the peak cache: by ``started`` with a
+    :class:`GrowingPyramid` that fills while decoding, then by ``finished`` (the
+    same object, complete); a cached file only by ``finished``.
+    """
 
     info: AudioInfo
     pyramid: PeakPyramid
-
-
-def _open(path: Path, cache: PeakCache | None, content_hash: str | None,
-          handle: TaskHandle) -> OpenedAudio:
-    info = probe(path)
-    progress = handle.report_progress
-    if cache is None:
-        pyramid = PeakPyramid.from_file(path, cancelled=handle.flag, progress=progress,
-                                        prefetch=prefetched)
-    else:
-        pyramid = cache.open_or_build(path, content_hash, cancelled=handle.flag,
-                                      progress=progress, prefetch=prefetched)
-    return OpenedAudio(info, pyramid)
-
-
-def open_audio(pool: QThreadPool, path: Path, cache: PeakCache | None,
-               content_hash: str | None = None) -> TaskHandle:
-    """Probe ``path`` and get its peak pyramid (cached, or built in one decoding pass)."""
-    return submit(pool, _open, Path(path), cache, content_hash,
-                  description=f"Opening {Path(path).name}", pass_handle=True)
+    window: RawWindow | None = None
 
 
 @dataclass(frozen=True)
@@ -211,13 +235,77 @@ class RawWindow:
     data: np.ndarray
 
 
+def _first_window(path: Path, info: AudioInfo, at: tuple[float, float] | None) -> RawWindow | None:
+    """The samples of ``at`` (plus margins), read by seeking where the format seeks fast."""
+    if at is None or not seeks_fast(info):
+        return None
+    span = raw_window_span(at[0] * info.sample_rate, at[1] * info.sample_rate, info.frames)
+    if span is None:
+        return None
+    return _window(path, *span)
+
+
+def _open(path: Path, cache: PeakCache | None, content_hash: str | None,
+          handle: TaskHandle, block_frames: int = DEFAULT_BLOCK_FRAMES,
+          pacer: Prefetch | None = None, at: tuple[float, float] | None = None) -> OpenedAudio:
+    info = probe(path)
+    key: str | None = None
+    if cache is not None:
+        cached = cache.open(path, content_hash)
+        if cached is not None:
+            return OpenedAudio(info, cached, _first_window(path, info, at))
+        try:
+            key = cache.key_of(path, content_hash)
+        except OSError:
+            key = None  # unreadable metadata: decode anyway, store nothing
+    pyramid = GrowingPyramid.for_file(info)
+    window = _first_window(path, info, at)
+    handle.report_started(OpenedAudio(info, pyramid, window))
+    if window is not None:
+        # the window first: decoding the rest competes for the CPU with drawing it
+        handle.wait_to_go_on(FIRST_WINDOW_WAIT_S)
+
+    def ahead(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        blocks = prefetched(blocks)
+        return pacer(blocks) if pacer is not None else blocks
+
+    pyramid.decode(path, block_frames, cancelled=handle.flag, progress=handle.report_progress,
+                   prefetch=ahead)
+    if cache is not None and key is not None and not handle.is_cancelled:
+        cache.store(path, pyramid, key)
+    return OpenedAudio(info, pyramid)
+
+
+def open_audio(pool: QThreadPool, path: Path, cache: PeakCache | None,
+               content_hash: str | None = None, *, block_frames: int = DEFAULT_BLOCK_FRAMES,
+               pacer: Prefetch | None = None,
+               at: tuple[float, float] | None = None) -> TaskHandle:
+    """Probe ``path`` and get its peak pyramid (cached, or built in one decoding pass).
+
+    A file not in ``cache`` reports ``started(OpenedAudio)`` right after the probe,
+    then ``progress(decoded_frames, frames)``, then ``finished``; nothing is stored
+    when it is cancelled. Queued ahead of spectrogram tiles (the user is waiting).
+    With ``at`` (start_s, end_s) and a format that seeks fast,
+    that window's samples are read first and come with the first result
+    (``OpenedAudio.window``). ``pacer`` wraps the decoded blocks (e.g. to pace them
+    in tests); it must yield the same blocks in the same order.
+    """
+    return submit(pool, _open, Path(path), cache, content_hash, block_frames=block_frames,
+                  pacer=pacer, at=at, description=f"Opening {Path(path).name}",
+                  pass_handle=True, priority=1)
+
+
 def _window(path: Path, start: int, stop: int) -> RawWindow:
     return RawWindow(max(0, start), read_window(path, start, stop))
 
 
 def raw_window(pool: QThreadPool, path: Path, start: int, stop: int) -> TaskHandle:
-    """Read frames ``[start, stop)`` (the visible samples at high zoom)."""
-    return submit(pool, _window, Path(path), start, stop, description="Reading samples")
+    """Read frames ``[start, stop)`` (the visible samples at high zoom).
+
+    Queued ahead of spectrogram tiles: these are what the user is looking at.
+    """
+    return submit(pool, _window, Path(path), start, stop, description="Reading samples",
+                  priority=1)
 
 
 def spectrogram_tile(pool: QThreadPool, path: Path, key: TileKey) -> TaskHandle:

@@ -133,9 +133,12 @@ class ReviewService(QObject):
         handle.succeeded.connect(self._audio.update)
         return handle
 
-    def open_file(self, editor: Any, job_id: str, file: InferenceFile) -> RequestHandle | None:
+    def open_file(self, editor: Any, job_id: str, file: InferenceFile,
+                  at: tuple[float, float] | None = None) -> RequestHandle | None:
         """Open ``file`` in ``editor`` (an AudioEditor): its dataset audio, or a download.
 
+        ``at`` (start_s, end_s): the window to show first (a detection's), read before
+        the rest of the file is decoded.
         Only the latest request opens anything: a quick succession of files opens the last.
         Returns the request made (None when what was needed was known: opened at once).
         """
@@ -148,7 +151,7 @@ class ReviewService(QObject):
                 self._audio[(ds, audio_id)] = audio
                 if seq == self._open_seq and not self.closed:
                     self.file_opening.emit(file, audio)
-                    editor.open_audio(ds, audio)
+                    editor.open_audio(ds, audio, at=at)
 
             known = self._audio.get((ds, audio_id))
             if known is not None:
@@ -165,7 +168,7 @@ class ReviewService(QObject):
                 self._downloaded[file.id] = path
                 if seq == self._open_seq and not self.closed:
                     self.file_opening.emit(file, None)
-                    editor.open_file(path, display_name=file.original_filename)
+                    editor.open_file(path, display_name=file.original_filename, at=at)
 
             if file.id in self._downloaded:
                 downloaded(self._downloaded[file.id])

@@ -75,6 +75,15 @@ class SyncState:
         return self.kind
 
 
+@dataclass(frozen=True)
+class _PassOutcome:
+    """A finished pass and the journal's state right after it, read on the API thread."""
+
+    result: PushResult
+    pending: int
+    rejected: dict[str, str]
+
+
 @dataclass
 class _SetSync:
     set_id: str
@@ -88,6 +97,7 @@ class _SetSync:
     state: SyncState = field(default_factory=lambda: SyncState("saved"))
     conflict: str | None = None
     refusal: str | None = None
+    rejected: dict[str, str] | None = None   # as of the last pass (None: not read yet)
     flush_waiters: list[Callable[[bool, str], None]] = field(default_factory=list)
 
 
@@ -210,14 +220,23 @@ class SyncService(QObject):
 
     # -- sync passes ---------------------------------------------------------------
     def schedule(self, set_id: str, delay_ms: int | None = None) -> None:
-        """Start a pass after ``delay_ms`` (default: the coalescing delay)."""
+        """Start a pass after ``delay_ms`` (default: the coalescing delay).
+
+        A pass already due sooner keeps its time: the window runs from the first
+        edit of a batch, so a person editing every few hundred milliseconds sees
+        each edit reach the server within one window instead of never (a timer
+        restarted on every edit would wait for a pause).
+        """
         entry = self._sets.get(set_id)
         if entry is None or entry.conflict or self._closed:
             return
         if entry.in_flight:
             entry.again = True
             return
-        entry.timer.start(self.coalesce_ms if delay_ms is None else delay_ms)
+        delay = self.coalesce_ms if delay_ms is None else delay_ms
+        if entry.timer.isActive() and 0 <= entry.timer.remainingTime() <= delay:
+            return
+        entry.timer.start(delay)
 
     def flush(self, set_id: str, done: Callable[[bool, str], None] | None = None) -> None:
         """Sync now; ``done(ok, message)`` once nothing is pending (or it failed)."""
@@ -250,24 +269,26 @@ class SyncService(QObject):
         self._set_state(entry, SyncState("syncing", entry.pending))
         journal, dataset_id = self.journal, entry.dataset_id
 
-        def job(client: Any, cancel: Any, progress: Any) -> PushResult:
-            return push_set(client, journal, dataset_id, set_id, cancel=cancel)
+        def job(client: Any, cancel: Any, progress: Any) -> _PassOutcome:
+            result = push_set(client, journal, dataset_id, set_id, cancel=cancel)
+            # read here, not on the GUI thread (where it would wait for the journal lock)
+            return _PassOutcome(result, journal.pending_count(set_id), journal.rejected(set_id))
 
         handle = self.worker.submit(job, priority=Priority.BACKGROUND,
                                     description="Syncing annotations")
-        handle.succeeded.connect(lambda result, s=set_id: self._on_pushed(s, result))
+        handle.succeeded.connect(lambda outcome, s=set_id: self._on_pushed(s, outcome))
         handle.failed.connect(lambda exc, s=set_id: self._on_push_failed(s, exc))
         handle.cancelled.connect(lambda s=set_id: self._on_push_cancelled(s))
 
-    def _on_pushed(self, set_id: str, result: PushResult) -> None:
+    def _on_pushed(self, set_id: str, outcome: _PassOutcome) -> None:
         entry = self._sets.get(set_id)
         if entry is None or self._closed:
             return
         entry.in_flight = False
         entry.failures = 0
-        entry.pending = self.journal.pending_count(set_id)
-        self.pushed.emit(set_id, result)
-        rejected = self.journal.rejected(set_id)
+        entry.pending = outcome.pending
+        entry.rejected = rejected = outcome.rejected
+        self.pushed.emit(set_id, outcome.result)
         if entry.pending > len(rejected) or entry.again:
             self._refresh(entry)
             self.schedule(set_id, 0 if entry.pending > len(rejected) else None)
@@ -322,7 +343,7 @@ class SyncService(QObject):
         elif entry.in_flight:
             self._set_state(entry, SyncState("syncing", entry.pending))
         elif entry.pending:
-            rejected = self.journal.rejected(entry.set_id)
+            rejected = self._rejected(entry)
             if rejected and len(rejected) >= entry.pending:
                 msg = "; ".join(sorted(set(rejected.values())))
                 self._set_state(entry, SyncState("error", entry.pending,
@@ -333,6 +354,17 @@ class SyncService(QObject):
                 self._set_state(entry, SyncState("unsynced", entry.pending))
         else:
             self._set_state(entry, SyncState("saved"))
+
+    def _rejected(self, entry: _SetSync) -> dict[str, str]:
+        """Regions whose current revision the server refused.
+
+        Only a pass records refusals, and an edit only ever clears one, so none
+        found by the last pass means none now: the journal is read (on this thread)
+        only when the last pass left some, or before the first pass.
+        """
+        if entry.rejected is None or entry.rejected:
+            entry.rejected = self.journal.rejected(entry.set_id)
+        return entry.rejected
 
     def _set_state(self, entry: _SetSync, state: SyncState) -> None:
         if state != entry.state:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from relay_desktop.api import RelayClient, RetryPolicy
+from tests.api.test_sync import Workspace, make_workspace
 from tests.support.fault_server import FaultServer
 from tests.support.live_server import LiveServer
 
@@ -20,6 +21,14 @@ def client(relay_server: LiveServer) -> Iterator[RelayClient]:
     """A client of the shared live Relay Local."""
     with RelayClient(relay_server.base_url, relay_server.api_key, timeout=(5.0, 30.0)) as c:
         yield c
+
+
+@pytest.fixture
+def ws(relay_server: LiveServer) -> Iterator[Workspace]:
+    """A new dataset with two audio records and an empty draft (``test_sync.make_workspace``)."""
+    workspace = make_workspace(relay_server.base_url, relay_server.api_key)
+    yield workspace
+    workspace.client.close()
 
 
 @pytest.fixture

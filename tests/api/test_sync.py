@@ -5,7 +5,6 @@ Also the shared set-up of the sync tests (a dataset with audio files and a draft
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -15,7 +14,6 @@ from relay_desktop.core.annotations import Region
 from relay_desktop.core.annotations.push import SetLocked, push_set
 from relay_desktop.core.journal import Journal
 from tests.support.fault_server import FaultServer, Reply
-from tests.support.live_server import LiveServer
 
 TYPES = [{"name": "click", "color": "#ff0000"}, {"name": "pause", "color": "#00aa00"}]
 
@@ -45,13 +43,6 @@ def server_regions(ws: Workspace, set_id: str | None = None) -> list[tuple[str, 
 
 
 # --------------------------------------------------------------------------- tests
-@pytest.fixture
-def ws(relay_server: LiveServer) -> Iterator[Workspace]:
-    workspace = make_workspace(relay_server.base_url, relay_server.api_key)
-    yield workspace
-    workspace.client.close()
-
-
 def reg(ws: Workspace, local_id: str, start: int, end: int, t: str = "click",
         file: int = 0) -> Region:
     return Region(local_id, ws.audio_ids[file], t, start, end)

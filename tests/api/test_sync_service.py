@@ -13,15 +13,8 @@ from relay_desktop.core.journal import Journal
 from relay_desktop.services.annotation_session import AnnotationSession
 from relay_desktop.services.api_worker import ApiWorker
 from relay_desktop.services.sync import SyncService
-from tests.api.test_sync import Workspace, make_workspace, server_regions
+from tests.api.test_sync import Workspace, server_regions
 from tests.support.live_server import LiveServer
-
-
-@pytest.fixture
-def ws(relay_server: LiveServer) -> Iterator[Workspace]:
-    workspace = make_workspace(relay_server.base_url, relay_server.api_key)
-    yield workspace
-    workspace.client.close()
 
 
 @pytest.fixture
@@ -155,3 +148,28 @@ def test_opening_a_set_published_elsewhere_with_local_edits(sync: SyncService, w
     qtbot.waitUntil(lambda: reopened.state.kind == "saved", timeout=10_000)
     assert [r[0] for r in server_regions(ws, reopened.set_id)] == ["k1", "k2"]
     reopened.close()
+
+
+def test_a_steady_stream_of_edits_reaches_the_server_while_it_goes_on(
+        relay_server: LiveServer, ws: Workspace, tmp_path: Path, qtbot: QtBot) -> None:
+    """The coalescing window runs from the first edit: a person editing more often
+    than the window sees edits arrive during the stream, not only after a pause."""
+    worker = ApiWorker(relay_server.base_url, relay_server.api_key)
+    service = SyncService(worker, Journal(tmp_path / "stream.sqlite3"), coalesce_ms=300,
+                          backoff_s=(0.2, 0.5))
+    try:
+        session = open_session(service, ws, qtbot)
+        a = new_local_id()
+        assert session.add([Region(a, ws.audio_ids[0], "click", 100, 200)])
+        seen_during_stream = False
+        for step in range(1, 16):   # an edit every 100 ms for 1.5 s: never a 300 ms pause
+            qtbot.wait(100)
+            session.edit(a, "resize", end_ms=200 + step)
+            seen_during_stream = seen_during_stream or bool(server_regions(ws))
+        assert seen_during_stream, "no edit reached the server while the edits went on"
+        qtbot.waitUntil(lambda: server_regions(ws) == [(a, "click", 100, 215)],
+                        timeout=10_000)
+    finally:
+        service.close()
+        worker.shutdown(5000)
+        service.journal.close()

@@ -48,7 +48,7 @@ def editor(qtbot: Any, gui_paths: AppPaths) -> AudioEditor:
 def test_open_file_shows_it_and_reopens_from_the_peak_cache(qtbot: Any, editor: AudioEditor,
                                                             tmp_path: Path) -> None:
     path = write_audio(tmp_path / "take.flac", channels=2)
-    with qtbot.waitSignal(editor.file_opened, timeout=10000) as opened:
+    with qtbot.waitSignal(editor.file_decoded, timeout=10000) as opened:
         editor.open_file(path)
     info = opened.args[0]
     assert isinstance(info, AudioInfo) and info.channels == 2 and info.sample_rate == 16000

@@ -260,16 +260,44 @@ def test_keys_mark_nudge_cycle_navigate_relabel_delete(env: Env, qtbot: QtBot) -
     assert session.document.region("far").artifact_type == "pause"
 
 
-def test_only_visible_regions_get_items(env: Env, qtbot: QtBot) -> None:
+def test_many_regions_are_painted_and_get_items_under_the_pointer(env: Env,
+                                                                 qtbot: QtBot) -> None:
     regions = [Region(f"r{i}", env.audio_ids[0], "click", i * 4, i * 4 + 2) for i in range(2000)]
     env.session.add(regions)
-    env.view.set_view_range(0.0, 0.4)        # 100 regions visible
-    assert 90 <= env.layer.item_count() <= 130
-    assert not env.layer.summary_mode
-    env.view.zoom_fit()                      # all 2,000: one summary item per plot
+    env.session.select([])
+    env.view.set_view_range(0.0, 0.4)        # 100 regions visible: painted, not items
     assert env.layer.summary_mode and env.layer.item_count() == 0
+    assert 90 <= env.layer.painted_count() <= 110
+    plot = env.view.plots()[0]
+    _send(gview(plot).viewport(), QEvent.Type.MouseMove, to_px(plot, 0.201),
+          Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, NOMOD)
+    assert "r50" in [i for i in ("r49", "r50", "r51") if env.layer.items_for(i)]
+    assert env.layer.item_count() <= 3       # only the regions under the pointer
+    env.view.zoom_fit()                      # 2,000 painted by one item per plot
+    assert env.layer.summary_mode and env.layer.item_count() <= 4   # the nearest to the pointer
+    assert env.layer.painted_count() + env.layer.item_count() == 2000
     env.view.set_view_range(8.5, 9.0)        # past the last region (7.998 s)
-    assert env.layer.item_count() == 0 and not env.layer.summary_mode
+    assert env.layer.item_count() == 0 and env.layer.painted_count() == 0
+    assert not env.layer.summary_mode
+    env.view.set_view_range(7.6, 8.0)        # panned back: they are painted again
+    assert env.layer.painted_count() >= 90 and env.layer.item_count() == 0
+
+
+def test_a_painted_region_can_be_clicked_and_dragged(env: Env, qtbot: QtBot) -> None:
+    regions = [Region(f"r{i}", env.audio_ids[0], "click", i * 100, i * 100 + 50)
+               for i in range(60)]
+    env.session.add(regions)
+    env.session.select([])
+    env.view.set_view_range(0.0, 4.0)        # 40 visible: painted
+    assert env.layer.summary_mode and env.layer.item_count() == 0
+    plot = env.view.plots()[0]
+    click(plot, 2.025)                       # a press with no move before it
+    assert env.session.selection == ["r20"]
+    assert env.layer.items_for("r20")[0].selected
+    drag(plot, 1.05, 1.08, mods=Qt.KeyboardModifier.ShiftModifier)  # r10's end edge
+    moved = env.session.document.region("r10")
+    assert moved.start_ms == 1000 and abs(moved.end_ms - 1080) <= 3
+    assert env.session.selection == ["r10"]
 
 
 def test_regions_show_on_every_plot_in_their_type_colour(env: Env, qtbot: QtBot) -> None:

@@ -19,7 +19,11 @@ Kinds:
   then go on and forward (``then="continue"``) or close (``then="drop"``).
 
 Every exchange is recorded (:class:`Exchange`): what was forwarded, what the
-client got and which fault was applied.
+client got, which fault was applied and when the server answered. So the proxy
+also counts requests at the wire, outside the code under test
+(:meth:`FaultProxy.request_counts`, by :attr:`Exchange.route`); with
+``keep_bodies=True`` it keeps each request's and answer's body too (benchmarks
+match edits to the requests that carried them).
 
     with FaultProxy(server.base_url) as proxy:
         proxy.inject(Fault.drop_after("POST", r"/annotations/bulk$"))
@@ -46,6 +50,8 @@ KINDS = ("status", "delay", "drop_before", "drop_after", "truncate", "stall")
 _HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
                   "trailer", "upgrade", "content-length"})
 STALL_HEAD_BYTES = 4096
+_ID_SEGMENT = re.compile(r"/(?:[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                         r"[0-9a-fA-F]{12}|\d+)(?=/|$)")
 
 
 @dataclass
@@ -122,10 +128,21 @@ class Exchange:
     answered: int | None = None   # the status the client received in full, if any
     started: float = field(default_factory=time.monotonic)
     ended: float = 0.0
+    upstream_answered: float = 0.0  # monotonic time the server's answer was read in full
+    request_body: bytes = b""   # kept only by FaultProxy(keep_bodies=True)
+    response_body: bytes = b""  # the server's answer, likewise
+
+    @property
+    def route(self) -> str:
+        """``METHOD /path`` with id segments (UUIDs, numbers) written ``{id}``."""
+        return f"{self.method} {_ID_SEGMENT.sub('/{id}', self.path)}"
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm
+    # and the client's delayed ACK add ~40 ms to every answer
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -151,6 +168,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         else:
             body = self._read_body()
+        keep = self.server.owner.keep_bodies
+        if keep:
+            record.request_body = body
         if fault is not None and kind == "drop_before":
             self._drop()
             return
@@ -170,6 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()  # the upstream is down: the client sees a dropped connection
             return
         record.forwarded, record.upstream_status = True, status
+        record.upstream_answered = time.monotonic()
+        if keep:
+            record.response_body = payload
         if kind == "drop_after":
             self._drop()
             return
@@ -256,9 +279,10 @@ class FaultProxy(BackgroundHTTP):
     thread_name = "fault-proxy"
     server_class = _Server
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, keep_bodies: bool = False) -> None:
         super().__init__(_Handler)
         self.upstream = upstream.rstrip("/")
+        self.keep_bodies = keep_bodies
         self._lock = threading.Lock()
         self._plan: list[Fault] = []
         self._used: list[Fault] = []
@@ -302,6 +326,24 @@ class FaultProxy(BackgroundHTTP):
 
     def applied(self, kind: str) -> int:
         return len(self.faulted(kind))
+
+    def mark(self) -> int:
+        """How many exchanges so far: pass it as ``since`` to look only at later ones."""
+        with self._lock:
+            return len(self.exchanges)
+
+    def requests(self, since: int = 0, path: str = "") -> list[Exchange]:
+        """The exchanges from number ``since`` on whose path matches the pattern ``path``."""
+        pattern = re.compile(path)
+        with self._lock:
+            return [e for e in self.exchanges[since:] if pattern.search(e.path)]
+
+    def request_counts(self, since: int = 0, path: str = "") -> dict[str, int]:
+        """How many requests reached the proxy, by :attr:`Exchange.route` (faulted ones too)."""
+        out: dict[str, int] = {}
+        for e in self.requests(since, path):
+            out[e.route] = out.get(e.route, 0) + 1
+        return out
 
     def summary(self) -> dict[str, int]:
         """How many exchanges each fault label was applied to."""

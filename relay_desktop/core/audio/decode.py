@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -97,19 +98,37 @@ def open_sound(path: Path | str) -> sf.SoundFile:
         raise _explain(path, exc) from exc
 
 
+#: integer types that hold a subtype's samples exactly (libsndfile scales them into
+#: floats by a power of two, so a min or max of the integers is the float's, scaled)
+_NATIVE_TYPES = {"PCM_S8": "int16", "PCM_U8": "int16", "PCM_16": "int16", "PCM_24": "int32"}
+
+
+def native_dtype(subtype: str) -> str:
+    """The integer dtype reading ``subtype`` needs no conversion for, else ``"float32"``."""
+    return _NATIVE_TYPES.get(subtype, "float32")
+
+
+def integer_scale(dtype: np.dtype[Any]) -> float:
+    """The factor turning samples read as integer ``dtype`` into libsndfile's floats."""
+    return 1.0 / -float(np.iinfo(dtype).min)
+
+
 def iter_blocks(path: Path | str, block_frames: int = DEFAULT_BLOCK_FRAMES, *,
                 start: int = 0, stop: int | None = None,
                 cancelled: CancelCheck | None = None,
-                progress: Progress | None = None) -> Iterator[np.ndarray]:
+                progress: Progress | None = None,
+                native: bool = False) -> Iterator[np.ndarray]:
     """Yield ``(n, channels)`` float32 blocks of ``path`` from frame ``start`` to ``stop``.
 
     The last block may be shorter. A file whose header promises more frames
     than it holds (truncated) simply ends early. ``cancelled()`` is checked
     between blocks (raises DecodeCancelled); ``progress(done, total)`` is called
-    after each block.
+    after each block. With ``native``, integer PCM comes as the integers of
+    :func:`native_dtype` (no conversion: for peaks, scaled by :func:`integer_scale`).
     """
     path = Path(path)
     with open_sound(path) as snd:
+        dtype = native_dtype(snd.subtype) if native else "float32"
         total = snd.frames if stop is None else min(stop, snd.frames)
         pos = max(0, start)
         try:
@@ -119,7 +138,7 @@ def iter_blocks(path: Path | str, block_frames: int = DEFAULT_BLOCK_FRAMES, *,
                 if cancelled is not None and cancelled():
                     raise DecodeCancelled(f"Decoding {path.name} was cancelled.")
                 want = min(block_frames, total - pos)
-                got = snd.read(want, dtype="float32", always_2d=True)
+                got = snd.read(want, dtype=dtype, always_2d=True)
                 n = len(got)
                 if n == 0:
                     break

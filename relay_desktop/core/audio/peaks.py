@@ -35,6 +35,7 @@ from relay_desktop.core.audio.decode import (
     AudioDecodeError,
     CancelCheck,
     Progress,
+    integer_scale,
     iter_blocks,
     probe,
 )
@@ -55,9 +56,11 @@ def _minmax_col(col: np.ndarray, bucket: int, out: np.ndarray) -> None:
     n = len(col)
     full = n // bucket
     if full:
-        shaped = col[: full * bucket].reshape(full, bucket)
-        out[:full, 0] = shaped.min(axis=1)
-        out[:full, 1] = shaped.max(axis=1)
+        # reduced down the columns of the transpose: element-wise (SIMD) passes over whole
+        # rows, ~3x faster than a reduction along each short bucket
+        shaped = col[: full * bucket].reshape(full, bucket).T
+        np.minimum.reduce(shaped, axis=0, out=out[:full, 0])
+        np.maximum.reduce(shaped, axis=0, out=out[:full, 1])
     if n > full * bucket:
         tail = col[full * bucket:]
         out[full, 0] = tail.min()
@@ -143,13 +146,25 @@ class PeakReducer:
         out = self._reserve(count)
         for lane, col in enumerate(cols):
             _minmax_col(col, self.bucket, out[:, lane])
+        if cols[0].dtype.kind == "i":  # integer samples: min/max first, scaled after
+            out *= np.float32(integer_scale(cols[0].dtype))
 
     def push(self, block: np.ndarray) -> None:
-        """Reduce one ``(n, channels)`` block (any length)."""
+        """Reduce one ``(n, channels)`` block (any length).
+
+        Blocks are float32, or integers read with ``iter_blocks(native=True)``: a
+        mono file's are reduced as they are (a quarter of the work of converting
+        them first) and give the same levels; several channels are converted,
+        as their mix lane needs the samples.
+        """
         if block.ndim != 2 or block.shape[1] != self.channels:
             raise ValueError(f"expected (n, {self.channels}) block, got {block.shape}")
         if len(block) == 0:
             return
+        if block.dtype.kind == "i" and self.channels > 1:
+            scale = np.float32(integer_scale(block.dtype))
+            block = block.astype(np.float32)
+            block *= scale
         self.frames += len(block)
         cols = _columns(block)
         if self.channels > 1:
@@ -169,6 +184,15 @@ class PeakReducer:
             self._reduce([c[:full] for c in cols])
         if full < n:
             self._rest = [c[full:].copy() for c in cols]
+
+    @property
+    def buckets(self) -> int:
+        """Complete level-0 buckets reduced so far (the partial last one waits for finish)."""
+        return self._count
+
+    def completed(self) -> np.ndarray:
+        """The complete buckets so far (a view: valid until the next push)."""
+        return self._out[: self._count]
 
     def finish(self) -> np.ndarray:
         """Level 0: ``(ceil(frames/bucket), lanes, 2)``."""
@@ -209,6 +233,18 @@ class PeakPyramid:
     def bucket_frames(self, level: int) -> int:
         return self.base * self.factor**level
 
+    def available_buckets(self, level: int) -> int:
+        """Buckets of ``level`` holding data (all of them; a growing pyramid has fewer)."""
+        return len(self.levels[level])
+
+    def decoded_until(self) -> int:
+        """Frames ``[0, n)`` the levels describe (all; a growing pyramid: those decoded)."""
+        return self.frames
+
+    def is_complete(self) -> bool:
+        """Whether the whole file is in the levels (False while a growing one decodes)."""
+        return True
+
     def level_for(self, frames_per_pixel: float) -> int | None:
         """The coarsest level with at least one bucket per pixel; None: use raw samples."""
         if frames_per_pixel < self.base:
@@ -233,7 +269,7 @@ class PeakPyramid:
         bucket = self.bucket_frames(level)
         data = self.levels[level]
         i0 = max(0, int(start_frame // bucket) - 1)
-        i1 = min(len(data), int(-(-stop_frame // bucket)) + 1)
+        i1 = min(self.available_buckets(level), int(-(-stop_frame // bucket)) + 1)
         if i1 <= i0:
             empty = np.zeros(0, dtype=np.float32)
             return np.zeros(0, dtype=np.float64), empty, empty
@@ -275,7 +311,7 @@ class PeakPyramid:
         """Decode ``path`` in blocks and reduce it in the same pass."""
         info = probe(path)
         blocks: Iterator[np.ndarray] = iter_blocks(path, block_frames, cancelled=cancelled,
-                                                   progress=progress)
+                                                   progress=progress, native=True)
         if prefetch is not None:
             blocks = prefetch(blocks)
         pyramid = cls.from_blocks(blocks, info.sample_rate, info.channels, info.frames)
@@ -363,6 +399,16 @@ class PeakCache:
         key = fingerprint(path, content_hash)
         pyramid = PeakPyramid.from_file(path, block_frames, cancelled=cancelled,
                                         progress=progress, prefetch=prefetch)
+        self.store(path, pyramid, key)
+        return pyramid
+
+    def key_of(self, path: Path | str, content_hash: str | None = None) -> str:
+        """The cache key of ``path`` now (take it before decoding; OSError if unreadable)."""
+        return fingerprint(path, content_hash)
+
+    def store(self, path: Path | str, pyramid: PeakPyramid, key: str) -> None:
+        """Save ``pyramid`` of ``path`` under ``key``, dropping a stale one for that path."""
+        path = Path(path)
         folder = self.folder_for(key)
         try:
             pyramid.save(folder, key)
@@ -375,7 +421,6 @@ class PeakCache:
             index.write_text(key)
         except OSError:
             pass  # a cache that cannot be written is not an error: the pyramid is in memory
-        return pyramid
 
     def open_or_build(self, path: Path | str, content_hash: str | None = None, *,
                       cancelled: CancelCheck | None = None, progress: Progress | None = None,

@@ -7,6 +7,10 @@ of the whole file is centred on frame ``c * hop``. When zoomed out the hop
 grows (a power of two at least ``window // 4``) so a 10-hour file needs no
 more columns than there are pixels; then each column reads just its own
 window from the file instead of everything between.
+
+:func:`plan_tiles` says which tiles a view needs, in the order to compute
+them: the visible ones (nearest the centre first), then, for the background,
+the tiles one screen either side and the whole file at the overview zoom.
 """
 
 from __future__ import annotations
@@ -14,13 +18,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from relay_desktop.core.audio.decode import AudioDecodeError, open_sound
+from relay_desktop.core.audio.decode import (
+    AudioDecodeError,
+    CancelCheck,
+    DecodeCancelled,
+    open_sound,
+)
 
-TILE_COLUMNS = 256
+TILE_COLUMNS = 128
 WINDOW_SIZES = (256, 512, 1024, 2048, 4096)
+DEFAULT_WINDOW = 1024
+COLORMAPS = ("inferno", "viridis", "magma", "grayscale")
+DEFAULT_COLORMAP = "inferno"
 DB_FLOOR = -160.0
 
 
@@ -45,10 +58,14 @@ class TileKey:
 
 @dataclass(frozen=True)
 class Tile:
-    """Computed tile: ``db`` is ``(columns, window // 2 + 1)`` float32 in dBFS."""
+    """Computed tile: ``db`` is ``(columns, window // 2 + 1)`` float32 in dBFS.
+
+    ``from_cache`` is True when it was read from the on-disk tile cache.
+    """
 
     key: TileKey
     db: np.ndarray
+    from_cache: bool = False
 
     @property
     def columns(self) -> int:
@@ -73,6 +90,44 @@ def tiles_for_range(window: int, hop: int, start_frame: float, stop_frame: float
     return range(first, stop + 1) if stop >= first else range(0)
 
 
+@dataclass(frozen=True)
+class TilePlan:
+    """The tiles a view needs, each list in the order to compute it."""
+
+    visible: list[TileKey]  # at the view's resolution, nearest the centre first
+    nearby: list[TileKey]  # one screen either side (for panning), nearest first
+    overview: list[TileKey]  # the whole file at the overview zoom (for "fit")
+
+
+def _by_distance(indices: range, centre: float) -> list[int]:
+    return sorted(indices, key=lambda i: (abs(i + 0.5 - centre), i))
+
+
+def plan_tiles(window: int, start_frame: float, stop_frame: float, pixels: int,
+               total_frames: int, lane: int | None = None) -> TilePlan:
+    """Tiles for a view of ``[start_frame, stop_frame)`` drawn ``pixels`` wide.
+
+    The overview hop puts the whole file across the same width. No tile is in
+    two lists.
+    """
+    pixels = max(1, pixels)
+    span = max(1.0, stop_frame - start_frame)
+    hop = hop_for(window, span / pixels)
+    width = hop * TILE_COLUMNS
+    centre = (start_frame + stop_frame) / 2 / width
+    shown = tiles_for_range(window, hop, start_frame, stop_frame, total_frames)
+    visible = [TileKey(window, hop, i, lane) for i in _by_distance(shown, centre)]
+    around = tiles_for_range(window, hop, start_frame - span, stop_frame + span, total_frames)
+    nearby = [TileKey(window, hop, i, lane) for i in _by_distance(around, centre)
+              if i not in shown]
+    taken = set(visible) | set(nearby)
+    whole_hop = hop_for(window, total_frames / pixels)
+    whole = tiles_for_range(window, whole_hop, 0, total_frames, total_frames)
+    overview = [k for k in (TileKey(window, whole_hop, i, lane) for i in whole)
+                if k not in taken]
+    return TilePlan(visible, nearby, overview)
+
+
 @lru_cache(maxsize=8)
 def _hann(window: int) -> np.ndarray:
     return np.hanning(window + 1)[:-1].astype(np.float32)
@@ -84,11 +139,12 @@ def stft_db(frames: np.ndarray, window: int) -> np.ndarray:
     A full-scale sine reads about 0 dB.
     """
     win = _hann(window)
-    spectrum = np.fft.rfft(frames * win, axis=1)
-    mag = np.abs(spectrum).astype(np.float32)
+    mag = np.abs(np.fft.rfft(frames * win, axis=1)).astype(np.float32, copy=False)
     mag *= np.float32(2.0 / win.sum())
     np.maximum(mag, np.float32(10 ** (DB_FLOOR / 20)), out=mag)
-    return (20.0 * np.log10(mag)).astype(np.float32)
+    np.log10(mag, out=mag)
+    mag *= np.float32(20.0)
+    return mag
 
 
 def _pick_lane(data: np.ndarray, lane: int | None) -> np.ndarray:
@@ -97,8 +153,34 @@ def _pick_lane(data: np.ndarray, lane: int | None) -> np.ndarray:
     return data[:, min(lane, data.shape[1] - 1)]
 
 
-def compute_tile(path: Path | str, key: TileKey) -> Tile:
-    """Read the samples of tile ``key`` from ``path`` and transform them."""
+def _read_columns(snd: Any, starts: list[int], lane: int | None, frames: np.ndarray,
+                  cancelled: CancelCheck | None, name: str) -> None:
+    """Read each column's window (``frames[i]`` starts at frame ``starts[i]``) by seeking.
+
+    A mono file is read straight into ``frames``; others through one buffer.
+    """
+    total, window = snd.frames, frames.shape[1]
+    buffer = None if snd.channels == 1 else np.empty((window, snd.channels), np.float32)
+    for i, start in enumerate(starts):
+        if cancelled is not None and cancelled():
+            raise DecodeCancelled(f"Spectrogram of {name} cancelled.")
+        lo, hi = max(0, start), min(total, start + window)
+        if hi <= lo:
+            continue
+        snd.seek(lo)
+        if buffer is None:
+            snd.read(dtype="float32", out=frames[i, lo - start: hi - start].reshape(-1, 1))
+        else:
+            got = snd.read(dtype="float32", out=buffer[: hi - lo])
+            frames[i, lo - start: lo - start + len(got)] = _pick_lane(got, lane)
+
+
+def compute_tile(path: Path | str, key: TileKey, cancelled: CancelCheck | None = None) -> Tile:
+    """Read the samples of tile ``key`` from ``path`` and transform them.
+
+    ``cancelled()`` is checked between the reads of a zoomed-out tile (one per
+    column); it raises :class:`DecodeCancelled`.
+    """
     window, hop = key.window, key.hop
     with open_sound(path) as snd:
         total = snd.frames
@@ -121,15 +203,7 @@ def compute_tile(path: Path | str, key: TileKey) -> Tile:
                 idx = (starts - starts[0])[:, None] + np.arange(window)[None, :]
                 frames[:] = padded[idx]
             else:
-                for i, start in enumerate(starts):
-                    lo = int(max(0, start))
-                    hi = int(min(total, start + window))
-                    if hi <= lo:
-                        continue
-                    snd.seek(lo)
-                    sig = _pick_lane(snd.read(hi - lo, dtype="float32", always_2d=True),
-                                     key.lane)
-                    frames[i, lo - int(start): lo - int(start) + len(sig)] = sig
+                _read_columns(snd, starts.tolist(), key.lane, frames, cancelled, Path(path).name)
         except (RuntimeError, ValueError) as exc:
             raise AudioDecodeError(f"Cannot decode {Path(path).name}: {exc}") from exc
     return Tile(key, stft_db(frames, window))

@@ -2,31 +2,23 @@
 
 :class:`RegionItem` is one editable region (a ``LinearRegionItem``: drag the
 body to move, an edge to resize) that snaps its moving edge through a
-``snapper`` callback unless Shift is held. :class:`RegionSummaryItem` paints
-many regions at once, without interaction, when too many are visible for one
-item each.
+``snapper`` callback unless Shift is held. Regions without one are painted by
+:class:`~relay_desktop.ui.annotations.region_painter.RegionPainter`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter
 
 from relay_desktop.core.annotations.document import Region
+from relay_desktop.ui.annotations.region_painter import LABEL_COLOR, label_font, tint
 
 Snapper = Callable[[float, str, str], float]  # (seconds, local_id, edge) -> snapped seconds
-
-
-def tint(color: str, alpha: int) -> QColor:
-    c = QColor(color)
-    if not c.isValid():
-        c = QColor("#808080")
-    c.setAlpha(alpha)
-    return c
 
 
 class RegionSignals(QObject):
@@ -65,6 +57,7 @@ class RegionItem(pg.LinearRegionItem):
         self._drag_kind = ""
         self._snapping = False
         self.last_modifiers = Qt.KeyboardModifier.NoModifier
+        self._y_span: tuple[float, float] = (0.0, 0.0)
         # Swaps the edge lines' event handlers on the instances: pyqtgraph 0.14.0 (pinned
         # to 0.14.x in pyproject.toml) builds the lines itself, with no public way to give
         # its own line class, and its GraphicsScene calls ``item.mouseDragEvent(ev)`` /
@@ -110,7 +103,26 @@ class RegionItem(pg.LinearRegionItem):
         self.setZValue(20 if self.selected else 10)
         self.update()
 
-    # -- painting the label ------------------------------------------------------------
+    # -- geometry and painting --------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        """The region's span over the view's height.
+
+        pyqtgraph's own maps the whole view rect into the item on every call and
+        announces a geometry change whenever the result moves by a rounding error,
+        which during a paint makes Qt paint the whole scene once more. Here x is the
+        region's (whose moves already announce themselves) and y the view's range,
+        which only a lane layout change moves.
+        """
+        vb = self.getViewBox()
+        if vb is None:
+            return QRectF()
+        y0, y1 = vb.viewRange()[1]
+        a, b = self.getRegion()
+        if (y0, y1) != self._y_span:
+            self._y_span = (y0, y1)
+            self.prepareGeometryChange()
+        return QRectF(float(a), float(y0), float(b) - float(a), float(y1) - float(y0))
+
     def paint(self, p: QPainter, *args: Any) -> None:
         super().paint(p, *args)
         if not self.label:
@@ -120,11 +132,8 @@ class RegionItem(pg.LinearRegionItem):
             return
         p.save()
         p.resetTransform()
-        p.setPen(QPen(QColor("#f1f3f4")))
-        font = QFont()
-        font.setPixelSize(11)
-        font.setBold(self.selected)
-        p.setFont(font)
+        p.setPen(LABEL_COLOR)
+        p.setFont(label_font(self.selected))
         p.drawText(rect.adjusted(4, 2, -2, 0),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.label)
         p.restore()
@@ -228,46 +237,3 @@ class RegionItem(pg.LinearRegionItem):
             return 0.0
         px = vb.viewPixelSize()
         return float(px[0]) if px else 0.0
-
-
-class RegionSummaryItem(pg.GraphicsObject):
-    """All regions of a file painted as coloured bars (zoomed-out view, not interactive)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._bars: list[tuple[QColor, list[QRectF]]] = []
-        self._extent = QRectF()
-        self.setZValue(5)
-
-    def set_regions(self, regions: Sequence[Region], color_of: Callable[[str], str]) -> None:
-        by_type: dict[str, list[QRectF]] = {}
-        for r in regions:
-            by_type.setdefault(r.artifact_type, []).append(
-                QRectF(r.start_ms / 1000.0, 0.0, max(r.duration_ms, 1) / 1000.0, 1.0))
-        self.prepareGeometryChange()
-        self._bars = [(tint(color_of(t), 120), rects) for t, rects in by_type.items()]
-        if regions:
-            lo = min(r.start_ms for r in regions) / 1000.0
-            hi = max(r.end_ms for r in regions) / 1000.0
-            self._extent = QRectF(lo, 0.0, max(hi - lo, 1e-6), 1.0)
-        else:
-            self._extent = QRectF()
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        vr = self.viewRect()
-        if vr is None or self._extent.isNull():
-            return QRectF()
-        return QRectF(self._extent.left(), vr.top(), self._extent.width(), vr.height())
-
-    def paint(self, p: QPainter, *args: Any) -> None:
-        vr = self.viewRect()
-        if vr is None:
-            return
-        p.setPen(Qt.PenStyle.NoPen)
-        for color, rects in self._bars:
-            p.setBrush(color)
-            for r in rects:
-                if r.right() < vr.left() or r.left() > vr.right():
-                    continue
-                p.drawRect(QRectF(QPointF(r.left(), vr.top()), QPointF(r.right(), vr.bottom())))

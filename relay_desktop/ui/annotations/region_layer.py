@@ -1,10 +1,14 @@
 """RegionLayer: the open set's regions on the waveform and spectrogram plots.
 
-Only regions in the visible time range get graphics items (pooled and
-reused); when more than ``MAX_ITEMS`` would be visible the plots show one
-:class:`RegionSummaryItem` instead, so a 1-hour file with thousands of
-regions stays smooth. Editing goes through the :class:`AnnotationSession`
-(undoable, journaled).
+One :class:`RegionPainter` per plot paints the file's regions in the visible
+range; interactive :class:`RegionItem` objects (pooled and reused) are given only
+to the regions that need one: all visible regions while at most
+``ALL_ITEMS_MAX`` are visible, else the selected ones, the one being dragged
+and those under the mouse pointer (an event filter on the plot's viewport
+gives them items before the scene sees a move or a press, so hovering,
+clicking and dragging work on every region). A 1-hour file with thousands
+of regions thus costs a few items per zoom or pan, not thousands. Editing
+goes through the :class:`AnnotationSession` (undoable, journaled).
 
 Mouse: drag on empty space draws a region of the current type; drag a body to
 move, an edge to resize (snapping to other regions' edges and, on release,
@@ -18,20 +22,24 @@ event filter on the waveform view.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
 from relay_desktop.core.annotations.document import DocumentChange, Region, new_local_id
 from relay_desktop.services.annotation_session import AnnotationSession
-from relay_desktop.ui.annotations.region_item import RegionItem, RegionSignals, RegionSummaryItem
+from relay_desktop.ui.annotations.region_item import RegionItem, RegionSignals
 from relay_desktop.ui.annotations.region_keys import RegionKeys
+from relay_desktop.ui.annotations.region_painter import RegionPainter, region_arrays
 
-MAX_ITEMS = 150
+ALL_ITEMS_MAX = 4  # up to this many visible regions all get items, else only the live ones
+POINTER_PX = 8  # regions this close to the pointer (in pixels) get items
+POINTER_MAX = 4  # at most this many of them (the nearest)
 SNAP_PX = 8
 ZERO_CROSSING_WINDOW_MS = 3.0
 
@@ -80,10 +88,13 @@ class RegionLayer(RegionKeys, QObject):
         self.signals.context_menu.connect(self._on_context_menu)
         self._items: dict[str, list[RegionItem]] = {}
         self._pools: list[list[RegionItem]] = [[] for _ in self.plots]
-        self._summaries = [RegionSummaryItem() for _ in self.plots]
-        for plot, summary in zip(self.plots, self._summaries, strict=True):
-            plot.addItem(summary, ignoreBounds=True)
-            summary.hide()
+        self._painters = [RegionPainter() for _ in self.plots]
+        for plot, painter in zip(self.plots, self._painters, strict=True):
+            plot.addItem(painter, ignoreBounds=True)
+        self._painted_file: str | None = None
+        self._painters_stale = True
+        self._pointer_s: float | None = None
+        self._longest_ms: int | None = None
         self._draft: list[RegionItem] = []
         self._edges: list[float] = []
         self._edge_owner: list[str] = []
@@ -94,6 +105,9 @@ class RegionLayer(RegionKeys, QObject):
         self._dragging: str | None = None
         self.summary_mode = False
         self.plots[0].getViewBox().sigXRangeChanged.connect(self.refresh)
+        self._viewport = self._plot_viewport()
+        if self._viewport is not None:
+            self._viewport.installEventFilter(self)
         session.changed.connect(self._on_document_changed)
         session.selection_changed.connect(self._on_selection)
         session.loaded.connect(self._on_loaded)
@@ -114,13 +128,16 @@ class RegionLayer(RegionKeys, QObject):
             self.view.clicked_at.disconnect(self._on_empty_click)
         if self.key_widget is not None:
             self.key_widget.removeEventFilter(self)
+        if self._viewport is not None:
+            self._viewport.removeEventFilter(self)
+            self._viewport = None
         self._release_all()
         for plot, item in zip(self.plots, self._draft, strict=False):
             plot.removeItem(item)
-        for plot, pool, summary in zip(self.plots, self._pools, self._summaries, strict=True):
+        for plot, pool, painter in zip(self.plots, self._pools, self._painters, strict=True):
             for item in pool:
                 plot.removeItem(item)
-            plot.removeItem(summary)
+            plot.removeItem(painter)
         self._pools = [[] for _ in self.plots]
         self._draft.clear()
 
@@ -134,6 +151,7 @@ class RegionLayer(RegionKeys, QObject):
             durations[audio_file_id] = duration_ms  # the decoded file knows it; the server not yet
         self.duration_ms = duration_ms if duration_ms is not None else known
         self._in_point = None
+        self._painters_stale = True
         self.refresh(force=True)
 
     @property
@@ -153,6 +171,7 @@ class RegionLayer(RegionKeys, QObject):
         names = self.session.document.type_names()
         if names and self._current_type not in names:
             self.set_current_type(names[0])
+        self._painters_stale = True  # a new document
         self.refresh(force=True)
 
     # -- items ------------------------------------------------------------------------
@@ -168,31 +187,25 @@ class RegionLayer(RegionKeys, QObject):
         return list(self._items.get(local_id, []))
 
     def refresh(self, *_args: Any, force: bool = False) -> None:
-        """Give items to the regions in the visible range (and only to them)."""
+        """Paint the file's regions and give items to the visible ones that need one."""
         doc = self.session.document
         if self.audio_file_id is None:
             self._release_all()
-            for s in self._summaries:
-                s.hide()
+            self._paint_regions([])
             return
+        if self._painters_stale or self._painted_file != self.audio_file_id:
+            self._paint_regions(doc.regions_of_file(self.audio_file_id))
         a, b = self.visible_range_s()
         margin = (b - a) * 0.1
         visible = doc.regions_in_range(self.audio_file_id, (a - margin) * 1000,
-                                       (b + margin) * 1000)
+                                       (b + margin) * 1000, self._longest_ms)
         self._index_edges(visible)
-        if len(visible) > MAX_ITEMS:
-            self._release_all(keep=self._dragging)
-            if not self.summary_mode or force:
-                regions = doc.regions_of_file(self.audio_file_id)
-                for s in self._summaries:
-                    s.set_regions(regions, doc.color_of)
-                    s.show()
-            self.summary_mode = True
-            return
+        self.summary_mode = len(visible) > ALL_ITEMS_MAX
         if self.summary_mode:
-            for s in self._summaries:
-                s.hide()
-            self.summary_mode = False
+            live = set(self.session.selection) | self._near_pointer()
+            if self._dragging is not None:
+                live.add(self._dragging)
+            visible = [r for r in visible if r.local_id in live]
         wanted = {r.local_id: r for r in visible}
         for local_id in list(self._items):
             if local_id not in wanted and local_id != self._dragging:
@@ -214,6 +227,61 @@ class RegionLayer(RegionKeys, QObject):
             color = doc.color_of(region.artifact_type)
             for i, item in enumerate(items):
                 item.show_region(region, color, local_id in selection, editable and i == 0)
+        for painter in self._painters:
+            painter.set_live(self._items)
+
+    def _paint_regions(self, regions: Sequence[Region]) -> None:
+        """Hand the painters the file's regions (after a change or another file)."""
+        arrays = region_arrays(regions, self.session.document.color_of)
+        for painter in self._painters:
+            painter.set_regions(arrays)
+        # the document finds the longest region by a scan per query: it is known here
+        self._longest_ms = math.ceil(arrays.max_len * 1000) + 1 if regions else 0
+        self._painted_file = self.audio_file_id
+        self._painters_stale = False
+
+    def painted_count(self) -> int:
+        """How many regions in the visible range are painted without an item (per plot)."""
+        return self._painters[0].painted_in(*self.visible_range_s()) if self._painters else 0
+
+    # -- the pointer: items for the regions under it ------------------------------------------
+    def _plot_viewport(self) -> QWidget | None:
+        scene = self.plots[0].scene() if self.plots else None
+        views = scene.views() if scene is not None else []
+        return views[0].viewport() if views else None
+
+    def _near_pointer(self) -> set[str]:
+        """The regions within ``POINTER_PX`` of the pointer (when it is over the first plot)."""
+        t = self._pointer_s
+        if t is None or self.audio_file_id is None:
+            return set()
+        tol = POINTER_PX * self._pixel_s()
+        near = self.session.document.regions_in_range(
+            self.audio_file_id, (t - tol) * 1000, (t + tol) * 1000,
+            None if self._painters_stale else self._longest_ms)
+        if len(near) > POINTER_MAX:  # zoomed far out: the few nearest
+            ms = t * 1000
+            near = sorted(near, key=lambda r: min(abs(r.start_ms - ms), abs(r.end_ms - ms),
+                                                  0 if r.start_ms <= ms <= r.end_ms else ms))
+            near = near[:POINTER_MAX]
+        return {r.local_id for r in near}
+
+    def pointer_moved(self, pos: QPointF | None) -> None:
+        """The pointer is at ``pos`` on the plots' viewport (None: it left)."""
+        t = None
+        if pos is not None:
+            vb = self.plots[0].getViewBox()
+            views = vb.scene().views() if vb.scene() is not None else []
+            if views:
+                scene_pos = views[0].mapToScene(pos.toPoint())
+                if vb.sceneBoundingRect().contains(scene_pos):
+                    t = float(vb.mapSceneToView(scene_pos).x())
+        if t == self._pointer_s:
+            return
+        before = self._near_pointer() if self.summary_mode else set()
+        self._pointer_s = t
+        if self.summary_mode and self._near_pointer() != before and self._dragging is None:
+            self.refresh()
 
     def _acquire(self, plot_index: int) -> RegionItem:
         pool = self._pools[plot_index]
@@ -423,12 +491,23 @@ class RegionLayer(RegionKeys, QObject):
         self.in_point_changed.emit(t)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+        kind = event.type()
+        if watched is self._viewport:
+            if kind in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress,
+                        QEvent.Type.MouseButtonDblClick) and isinstance(event, QMouseEvent):
+                if not (kind == QEvent.Type.MouseMove and event.buttons()):
+                    self.pointer_moved(event.position())
+            elif kind == QEvent.Type.Leave:
+                self.pointer_moved(None)
+            return False
+        if kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             return self.handle_key(event)
         return False
 
     # -- document and selection ----------------------------------------------------------
     def _on_document_changed(self, change: DocumentChange) -> None:
+        self._painters_stale = True
+        self._longest_ms = None
         if self.summary_mode:
             self.refresh(force=True)
             return
@@ -438,6 +517,8 @@ class RegionLayer(RegionKeys, QObject):
 
     def _on_selection(self, ids: list[str]) -> None:
         selected = set(ids)
+        if self.summary_mode and not selected <= set(self._items):
+            self.refresh()  # selected regions get items
         for local_id, items in self._items.items():
             for item in items:
                 item.set_selected(local_id in selected)

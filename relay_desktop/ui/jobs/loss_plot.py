@@ -1,7 +1,14 @@
-"""A live plot of a training job's train and validation loss per epoch (pyqtgraph)."""
+"""A live plot of a training job's train and validation loss per epoch (pyqtgraph).
+
+Each series is a line (PlotCurveItem) and its epoch markers (ScatterPlotItem).
+A new epoch appends one marker per series instead of rebuilding every marker
+(a PlotDataItem with symbols rebuilds all of them on every update and again on
+every autorange), so a job followed live costs little per epoch.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
@@ -11,7 +18,34 @@ from relay_desktop.ui.waveform.axis import FastAxisItem
 
 TRAIN_COLOR = "#3b6ff5"
 VALIDATION_COLOR = "#e07a1f"
+SYMBOL_SIZE = 5
 
+
+class LossSeries:
+    """One loss series: its line and markers, extended in place while only epochs are added."""
+
+    def __init__(self, item: Any, legend: Any, name: str, color: str) -> None:
+        self.curve = pg.PlotCurveItem([], [], pen=pg.mkPen(color, width=2), name=name)
+        self.markers = pg.ScatterPlotItem(size=SYMBOL_SIZE, pen=None, brush=pg.mkBrush(color),
+                                          symbol="o")
+        item.addItem(self.curve)
+        item.addItem(self.markers)
+        legend.addItem(self.curve, name)
+        self.values: list[float] = []
+
+    def show(self, values: Sequence[float]) -> None:
+        """Plot ``values`` (epoch 1..n); markers already drawn for an unchanged prefix stay."""
+        values = [float(v) for v in values]
+        if values == self.values:
+            return
+        n = len(self.values)
+        x = list(range(1, len(values) + 1))
+        if len(values) >= n and values[:n] == self.values:
+            self.markers.addPoints(x=x[n:], y=values[n:])
+        else:
+            self.markers.setData(x=x, y=values)
+        self.curve.setData(x, values)
+        self.values = values
 
 class LossPlot(QWidget):
     """Shows ``job.progress`` losses; :meth:`show_job` with None clears it."""
@@ -33,15 +67,10 @@ class LossPlot(QWidget):
             item.getAxis(axis).enableAutoSIPrefix(False)
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "loss")
-        item.addLegend(offset=(-10, 10))
+        legend = item.addLegend(offset=(-10, 10))
         item.setMenuEnabled(False)
-        self.train_curve = item.plot([], [], name="train", symbol="o", symbolSize=5,
-                                     pen=pg.mkPen(TRAIN_COLOR, width=2),
-                                     symbolBrush=TRAIN_COLOR, symbolPen=None)
-        self.validation_curve = item.plot([], [], name="validation", symbol="o",
-                                          symbolSize=5,
-                                          pen=pg.mkPen(VALIDATION_COLOR, width=2),
-                                          symbolBrush=VALIDATION_COLOR, symbolPen=None)
+        self.train = LossSeries(item, legend, "train", TRAIN_COLOR)
+        self.validation = LossSeries(item, legend, "validation", VALIDATION_COLOR)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -57,8 +86,8 @@ class LossPlot(QWidget):
         if shown == self._shown:
             return
         self._shown = shown
-        self.train_curve.setData(list(range(1, len(train) + 1)), train)
-        self.validation_curve.setData(list(range(1, len(validation) + 1)), validation)
+        self.train.show(train)
+        self.validation.show(validation)
         if job is None:
             self.title.setText("Select a training job to see its loss per epoch.")
         elif not train:
@@ -71,7 +100,9 @@ class LossPlot(QWidget):
 
     def points(self) -> tuple[list[float], list[float]]:
         """The plotted (train, validation) losses, as drawn."""
-        _x1, y1 = self.train_curve.getData()
-        _x2, y2 = self.validation_curve.getData()
-        return ([float(v) for v in (y1 if y1 is not None else [])],
-                [float(v) for v in (y2 if y2 is not None else [])])
+        return _drawn(self.train.curve), _drawn(self.validation.curve)
+
+
+def _drawn(curve: Any) -> list[float]:
+    _x, y = curve.getData()
+    return [float(v) for v in (y if y is not None else [])]

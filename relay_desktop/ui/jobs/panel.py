@@ -28,8 +28,14 @@ from relay_desktop.ui.adaptive_splitter import AdaptiveSplitter
 from relay_desktop.ui.errors import describe_error
 from relay_desktop.ui.jobs.loss_plot import LossPlot
 from relay_desktop.ui.jobs.model import (
+    ELAPSED,
     JOB_ROLE,
+    KIND,
     KIND_ROLE,
+    PROGRESS,
+    STARTED,
+    STATUS,
+    WHAT,
     JobsFilter,
     JobsTableModel,
     describe_job,
@@ -39,6 +45,11 @@ from relay_desktop.ui.theme import icon
 from relay_desktop.ui.training import TrainingDialog
 
 TICK_MS = 1000
+#: the longest text of the columns with a fixed format (sized without measuring any cell;
+#: the ones that change while a job runs never need a refit)
+FIXED_TEXT = {KIND: "Inference", STATUS: "cancelled", PROGRESS: "100% (epoch 1000/1000)",
+              ELAPSED: "00:00:00", STARTED: "0000-00-00 00:00"}
+COLUMN_PADDING = 18
 KIND_FILTERS = (("All jobs", ""), ("Training", TRAINING), ("Inference", INFERENCE))
 EMPTY_TEXT = ("No jobs yet. Train a model from a published annotation set "
               "(Train model…), then run it on new audio.")
@@ -94,8 +105,19 @@ class JobsPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # fitted when the list changes, not on every change of a cell: a header resizing
+        # to contents measures every cell again on each one (the elapsed time ticks every
+        # second: about 90 ms of the GUI thread per tick with 100 jobs listed)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setResizeContentsPrecision(0)   # fit the rows on screen
         header.setStretchLastSection(True)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self.fit_columns)
+        for changed in (self.proxy.modelReset, self.proxy.rowsInserted,
+                        self.proxy.layoutChanged):
+            changed.connect(lambda *_args: self._fit_timer.start())
         self.table.doubleClicked.connect(self._activated)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
@@ -232,9 +254,26 @@ class JobsPanel(QWidget):
 
     def _names_loaded(self, names: tuple[dict[str, str], dict[str, int], dict[str, str]]
                       ) -> None:
-        self._datasets, versions, self._models = names
+        datasets, versions, models = names
+        if (datasets == self._datasets and models == self._models
+                and versions.items() <= self._versions.items()):
+            return   # a refresh that found the same names repaints nothing
+        self._datasets, self._models = datasets, models
         self._versions.update(versions)
         self.model.refresh_descriptions()
+        self._fit_timer.start()
+
+    def fit_columns(self) -> None:
+        """Fit the What column to the rows on screen and give the fixed-format columns room
+        for their longest text (measured once, not per cell), so ticks never need a refit."""
+        self.table.resizeColumnToContents(WHAT)
+        header = self.table.horizontalHeader()
+        metrics = self.table.fontMetrics()
+        for column, longest in FIXED_TEXT.items():
+            need = max(metrics.horizontalAdvance(longest) + COLUMN_PADDING,
+                       header.sectionSizeHint(column))
+            if header.sectionSize(column) != need:
+                header.resizeSection(column, need)
 
     def _names_done(self) -> None:
         self._names_loading = False

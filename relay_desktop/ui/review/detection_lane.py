@@ -44,9 +44,17 @@ def color_for(artifact_type: str, colors: Mapping[str, str]) -> QColor:
     return QColor(PALETTE[sum(artifact_type.encode()) % len(PALETTE)])
 
 
+OPACITY_STEPS = 8
+
+
 def opacity(confidence: float) -> int:
-    """Alpha for a confidence: faint at 0, opaque at 1."""
-    return int(60 + 195 * min(max(confidence, 0.0), 1.0))
+    """Alpha for a confidence: faint at 0, opaque at 1, in ``OPACITY_STEPS`` steps.
+
+    A few steps read as well as a continuous ramp (the hover text gives the
+    number) and keep the lane's colours few: it paints one batch per colour.
+    """
+    step = round(min(max(confidence, 0.0), 1.0) * (OPACITY_STEPS - 1))
+    return int(60 + 195 * step / (OPACITY_STEPS - 1))
 
 
 def hover_text(d: LaneDetection) -> str:

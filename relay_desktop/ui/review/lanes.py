@@ -20,6 +20,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 
+from relay_desktop.ui.span_paint import RowCache, paint_bars
+
 BAND_PX = 12
 GAP_PX = 2
 LANE_Z = 30
@@ -93,32 +95,20 @@ class LaneItem(pg.GraphicsObject):
         idx = lane.visible_indices(vr.left(), vr.right())
         if not len(idx):
             return
-        tr = p.transform()
-        dev = tr.mapRect(band)
-        sx, dx = tr.m11(), tr.m31()
-        x0 = np.floor(lane.starts[idx] * sx + dx)
-        x1 = np.maximum(np.ceil(lane.ends[idx] * sx + dx), x0 + 1)
-        lo, hi = dev.left() - 1, dev.right() + 1
-        x0, x1 = np.clip(x0, lo, hi), np.clip(x1, lo, hi)
-        colors = lane.color_index[idx]
-        p.save()
-        p.resetTransform()
-        p.setPen(Qt.PenStyle.NoPen)
-        y, h = dev.top(), dev.height()
-        for c in np.unique(colors):
-            sel = colors == c
-            # one rectangle per distinct pixel extent: dense spans cost a column each
-            pairs = np.unique(np.stack([x0[sel], x1[sel]], axis=1), axis=0)
-            p.setBrush(lane.palette[int(c)])
-            p.drawRects([QRectF(a, y, b - a, h) for a, b in pairs.tolist()])
+        paint_bars(p, band, lane.starts[idx], lane.ends[idx], lane.color_index[idx],
+                   lane.palette, cache=lane.bar_rows, key=lane.version)
         hl = lane.highlight_index()
         if hl is not None and lane.starts[hl] <= vr.right() and lane.ends[hl] >= vr.left():
-            a = lane.starts[hl] * sx + dx
-            b = max(lane.ends[hl] * sx + dx, a + 1)
+            tr = p.transform()
+            dev = tr.mapRect(band)
+            a = lane.starts[hl] * tr.m11() + tr.m31()
+            b = max(lane.ends[hl] * tr.m11() + tr.m31(), a + 1)
+            p.save()
+            p.resetTransform()
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(QColor("#ffffff"), 2))
-            p.drawRect(QRectF(a, y, b - a, h))
-        p.restore()
+            p.drawRect(QRectF(a, dev.top(), b - a, dev.height()))
+            p.restore()
 
     # -- interaction (pyqtgraph's hover and click events) ----------------------------
     def hoverEvent(self, ev: Any) -> None:
@@ -181,6 +171,8 @@ class SpanLane(QObject):
         self._max_len = 0.0
         self._highlight: object = None
         self._hover: int | None = None
+        self.bar_rows = RowCache()  # the band's pixels, the same on every plot
+        self.version = 0  # counts the span sets
         self._plots = list(plots)
         self.items = [LaneItem(self) for _ in self._plots]
         for plot, item in zip(self._plots, self.items, strict=True):
@@ -215,6 +207,7 @@ class SpanLane(QObject):
                 self._key_index.setdefault(k, i)
         self._max_len = float((self.ends - self.starts).max()) if n else 0.0
         self._hover = None
+        self.version += 1
         for item in self.items:
             item.refresh()
 

@@ -60,6 +60,13 @@ def snapshot(queue: ReviewQueue, drafts: dict[str, str], unsynced: set[Key]) -> 
     return out
 
 
+def focus_window(item: ReviewItem) -> tuple[float, float]:
+    """The time range (seconds) a detection is shown in: itself with context either side."""
+    start, end = item.start_ms / 1000, item.end_ms / 1000
+    pad = max(CONTEXT_MS / 1000, 0.5 * (end - start))
+    return start - pad, end + pad
+
+
 class ReviewPanel(QWidget):
     """Review an inference job's detections on the waveform (see the module doc).
 
@@ -313,11 +320,11 @@ class ReviewPanel(QWidget):
     def _drafts_arrived(self, dataset_id: str, sets: list[AnnotationSet]) -> None:
         self.writer.add_drafts(dataset_id, sets)
 
-    def _open(self, file_id: str) -> None:
+    def _open(self, file_id: str, at: tuple[float, float] | None = None) -> None:
         if self.service is None or self.editor is None or self.job is None:
             return
         self._expect_open = file_id
-        self.service.open_file(self.editor, self.job.id, self.files[file_id])
+        self.service.open_file(self.editor, self.job.id, self.files[file_id], at=at)
 
     def _file_opening(self, file: InferenceFile, audio: Any) -> None:
         self._expect_open = file.id
@@ -369,13 +376,12 @@ class ReviewPanel(QWidget):
         else:
             self._pending_show = (item.key, play)
             if self._expect_open != item.file_id:
-                self._open(item.file_id)
+                self._open(item.file_id, at=focus_window(item))
 
     def _focus(self, item: ReviewItem, play: bool) -> None:
         view = self.editor.view
         start, end = item.start_ms / 1000, item.end_ms / 1000
-        pad = max(CONTEXT_MS / 1000, 0.5 * (end - start))
-        view.set_view_range(start - pad, end + pad)
+        view.set_view_range(*focus_window(item))
         view.set_selection(start, end)  # the span stands out; Shift+Space plays it again
         if self.lane is not None:
             self.lane.set_current(item.key)

@@ -4,6 +4,7 @@ Public API::
 
     editor = AudioEditor(context)          # or AudioEditor(paths=..., pool=...) without a server
     editor.open_file(Path("x.flac"))       # decode + peaks on the pool; errors shown in the view
+    editor.open_file(path, at=(2700.0, 2702.0))  # shown at 45:00, that window read first
     editor.open_audio(dataset_id, audio_file)  # fetch (download or local copy), then open
     editor.view      # WaveformView (plots(), signals, set_view_range...)
     editor.player    # Player (play, pause, seek, play_range, loop, rate, volume)
@@ -15,14 +16,24 @@ Keys (while the editor has focus; defaults of the keymap's ``playback.*``
 commands): Space play/pause, Shift+Space play the selection, S stop, L loop,
 plus the view's zoom/pan keys. Without an output device Play says what is
 wrong and what to do, and the playback asked for starts when a device appears.
+
+Opening is progressive: a file not in the peak cache is shown as soon as its
+header is read (``file_opened``), its waveform filling in while it decodes
+(progress bar and Cancel beside it), then ``file_decoded``; a cached file gets
+both at once. Opened ``at`` a window, that window is read first by seeking
+when the format seeks fast (else decoding streams from the start; logged).
+Typing a time into the transport's time display moves the playhead and view.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QProgressBar,
@@ -32,7 +43,9 @@ from PySide6.QtWidgets import (
 )
 
 from relay_desktop.core.audio.cache import AudioCache
-from relay_desktop.core.audio.peaks import PeakCache
+from relay_desktop.core.audio.decode import AudioInfo
+from relay_desktop.core.audio.peaks import PeakCache, Prefetch
+from relay_desktop.core.audio.seeking import seeks_fast
 from relay_desktop.core.audio.timefmt import format_time
 from relay_desktop.core.paths import AppPaths
 from relay_desktop.services import audio_tasks
@@ -42,8 +55,16 @@ from relay_desktop.services.player import NO_OUTPUT, Player
 from relay_desktop.ui.elided_label import ElidedLabel
 from relay_desktop.ui.waveform.playback_actions import PlaybackActions
 from relay_desktop.ui.waveform.selection_bar import SelectionBar
+from relay_desktop.ui.waveform.spectrogram_prefs import setup_spectrogram
 from relay_desktop.ui.waveform.transport import NO_DEVICE_HELP, TransportBar
 from relay_desktop.ui.waveform.view import WaveformView
+
+log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.08  # the progress bar follows decoding at most this often
+#: frames decoded per read while opening (~22 s at 48 kHz): each read hands the
+#: interpreter lock back and forth once, and with the GUI thread drawing, fewer
+#: hand-offs let decoding keep its core (measured: 4x 262,144 cost about 10% more)
+OPEN_BLOCK_FRAMES = 1 << 20
 
 STYLE = """
 QWidget#audioEditor { background: #1b1e23; color: #d7dae0; }
@@ -76,13 +97,18 @@ class AudioEditor(QWidget):
     """Transport + views + player for one audio file at a time.
 
     Signals:
-        file_opened(object): the ``AudioInfo`` of the file now shown.
+        file_opened(object): the ``AudioInfo`` of the file now shown: the view has it and
+            may be positioned, but its waveform may still be decoding (see file_decoded).
+        file_decoded(object): the ``AudioInfo`` of the shown file once it is fully decoded
+            and its peaks complete (its ``frames`` are those decoded: fewer than the
+            header said for a truncated file). Not emitted when decoding is cancelled.
         error(str): opening or playing failed (also shown in the view).
         audio_changing(object): the dataset ``AudioFile`` about to be shown, or None for
             a file that is in no dataset (the Labels dock draws only that file's regions).
     """
 
     file_opened = Signal(object)
+    file_decoded = Signal(object)
     error = Signal(str)
     audio_changing = Signal(object)
 
@@ -108,6 +134,11 @@ class AudioEditor(QWidget):
         self._follow = True
         self._display_name: str | None = None
         self._pending: str | None = None  # playback asked for while there was no device
+        #: frames per decoded block, and a wrapper of the block stream (pacing, in tests)
+        self.decode_block_frames = OPEN_BLOCK_FRAMES
+        self.decode_pacer: Prefetch | None = None
+        self._decoded_sent = False
+        self._progress_shown = 0.0
 
         self.transport = TransportBar(self)
         self.view = WaveformView(self._pool, self)
@@ -148,6 +179,8 @@ class AudioEditor(QWidget):
         layout.addWidget(status)
 
         self._wire()
+        setup_spectrogram(self.transport, self.view, self._paths,
+                          context.settings if context is not None else None)
         self.transport.set_output_available(self.player.is_available)
         self.view.show_message("Open an audio file to see its waveform.")
 
@@ -164,6 +197,8 @@ class AudioEditor(QWidget):
         t.spectrogram_toggled.connect(v.set_spectrogram_visible)
         t.spectrogram_params_changed.connect(
             lambda w, lo, hi: v.set_spectrogram_params(w, (lo, hi)))
+        t.spectrogram_colormap_changed.connect(lambda name: v.set_spectrogram_params(colormap=name))
+        t.seek_requested.connect(self.go_to_time)
         v.clicked_at.connect(self._clicked)
         v.selection_changed.connect(lambda a, b: t.set_selection_available(b > a))
         v.selection_changed.connect(lambda _a, _b: self._update_actions())
@@ -197,38 +232,48 @@ class AudioEditor(QWidget):
 
     # -- opening ----------------------------------------------------------------------------
 
-    def open_file(self, path: Path | str, display_name: str | None = None) -> TaskHandle:
+    def open_file(self, path: Path | str, display_name: str | None = None, *,
+                  at: tuple[float, float] | None = None) -> TaskHandle:
         """Open a local file: decode and build (or load) its peaks on the thread pool.
 
         ``display_name`` is shown instead of the file's name (a dataset file's name,
-        when the file on disk is a cache entry named by its hash).
+        when the file on disk is a cache entry named by its hash). ``at``: show
+        ``(start_s, end_s)`` first (its samples read before the rest is decoded).
         """
         self.audio_changing.emit(None)
-        return self._open_path(Path(path), display_name)
+        return self._open_path(Path(path), display_name, at)
 
-    def _open_path(self, path: Path, display_name: str | None) -> TaskHandle:
+    def _open_path(self, path: Path, display_name: str | None,
+                   at: tuple[float, float] | None = None) -> TaskHandle:
         """Decode ``path`` and build (or load) its peaks on the thread pool."""
         self._display_name = display_name
         self.cancel_loading()
         self.player.unload()
         self.view.clear()
         self._opened = None
+        self._decoded_sent = False
+        self._progress_shown = 0.0
         self.selection_bar.set_duration(0.0)
         self._update_actions()
         self.transport.set_file_loaded(False)
         self.view.show_message(f"Opening {display_name or path.name}…")
         self.properties.setText(display_name or path.name)
         task = audio_tasks.open_audio(self._pool, path, self.peak_cache,
-                                      self.audio_cache.digest_of(path))
-        task.progress.connect(self._open_progress)
-        task.finished.connect(lambda result, p=path: self._open_done(p, result, task))
+                                      self.audio_cache.digest_of(path),
+                                      block_frames=self.decode_block_frames,
+                                      pacer=self.decode_pacer, at=at)
+        task.started.connect(lambda result, p=path: self._open_started(p, result, task, at))
+        task.progress.connect(lambda done, total: self._open_progress(done, total, task))
+        task.finished.connect(lambda result, p=path: self._open_done(p, result, task, at))
         task.failed.connect(lambda msg: self._open_failed(msg, task))
         self._open_task = task
         self._show_progress("Decoding", 0, 0)
         return task
 
-    def open_audio(self, dataset_id: str, audio_file: Any) -> FetchJob | None:
-        """Fetch a dataset's audio file (download or local copy), then open it."""
+    def open_audio(self, dataset_id: str, audio_file: Any, *,
+                   at: tuple[float, float] | None = None) -> FetchJob | None:
+        """Fetch a dataset's audio file (download or local copy), then open it (``at``: see
+        :meth:`open_file`)."""
         if self.fetcher is None:
             self._open_failed("This editor has no connection to fetch audio with.", None)
             return None
@@ -241,7 +286,7 @@ class AudioEditor(QWidget):
         self.properties.setText(name)
         job = self.fetcher.fetch(dataset_id, audio_file)
         job.progress.connect(lambda done, total: self._show_progress("Downloading", done, total))
-        job.finished.connect(lambda path, j=job, n=name: self._fetched(j, path, n))
+        job.finished.connect(lambda path, j=job, n=name: self._fetched(j, path, n, at))
         job.failed.connect(lambda msg: self._open_failed(msg, None))
         job.cancelled.connect(self._fetch_cancelled)
         self._fetch_job = job
@@ -255,13 +300,18 @@ class AudioEditor(QWidget):
         self._fetch_job = None
         if self._open_task is not None and not self._open_task.done:
             self._open_task.cancel()
+            if self.view.decoding:  # what is drawn stays, marked as not fully decoded
+                self.view.decoding_stopped()
+                self.properties.setText(self.properties.text()
+                                        + "  ·  decoding cancelled: waveform incomplete")
         self._open_task = None
         self._hide_progress()
 
-    def _fetched(self, job: FetchJob, path: object, name: str) -> None:
+    def _fetched(self, job: FetchJob, path: object, name: str,
+                 at: tuple[float, float] | None = None) -> None:
         if job is self._fetch_job:
             self._fetch_job = None
-            self._open_path(Path(str(path)), name)
+            self._open_path(Path(str(path)), name, at)
 
     def _fetch_cancelled(self) -> None:
         self._hide_progress()
@@ -281,28 +331,73 @@ class AudioEditor(QWidget):
         self.progress.hide()
         self.cancel_button.hide()
 
-    def _open_progress(self, done: int, total: int) -> None:
-        self._show_progress("Decoding", done, total)
-        if total:
-            self.view.show_message(f"Computing the waveform… {100 * done / total:.0f}%")
+    def _open_progress(self, done: int, total: int, task: TaskHandle) -> None:
+        if task is not self._open_task or self._decoded_sent:
+            return  # a file no longer shown, or one already complete (its peaks being saved)
+        opened = self._opened
+        if opened is not None and opened.pyramid.is_complete():
+            self._decoding_done(opened)
+            return
+        now = time.monotonic()
+        if now - self._progress_shown >= PROGRESS_INTERVAL_S:
+            self._progress_shown = now
+            self._show_progress("Decoding", done, total)
+        self.view.decoding_progressed()
 
-    def _open_done(self, path: Path, result: OpenedAudio, task: TaskHandle) -> None:
+    def _open_started(self, path: Path, result: OpenedAudio, task: TaskHandle,
+                      at: tuple[float, float] | None) -> None:
+        """The header is read: show the file (its waveform fills in while it decodes)."""
         if task is not self._open_task:
             return
-        self._open_task = None
-        self._hide_progress()
         self._opened = result
         info = result.info
-        self.view.set_audio(path, info, result.pyramid)
+        read_ahead = seeks_fast(info)
+        if at is not None and not result.pyramid.is_complete():
+            log.info("Opening %s at %s: %s", path.name, format_time(at[0]),
+                     f"{info.format} seeks fast, reading that window first" if read_ahead
+                     else f"{info.format} cannot seek fast, decoding from the start")
+        self.view.set_audio(path, info, result.pyramid, at=at, read_ahead=read_ahead,
+                            window=result.window)
+        if result.window is not None:  # decoding waits until the window is drawn
+            QTimer.singleShot(0, task.go_on)
         self.player.load(path, info)
-        self.transport.set_file_loaded(True, info.channels)
-        self.transport.set_duration(info.duration_ms)
+        self._show_info(path, info)
         self.transport.set_position(0)
-        self.view.set_playhead(0.0)
-        self.properties.setText(describe(info, path, self._display_name))
-        self.selection_bar.set_duration(info.duration_s)
+        self.view.set_playhead(at[0] if at is not None else 0.0)
+        if at is not None:
+            self.player.seek(at[0] * 1000)
         self._update_actions()
         self.file_opened.emit(info)
+
+    def _show_info(self, path: Path, info: AudioInfo) -> None:
+        self.transport.set_file_loaded(True, info.channels)
+        self.transport.set_duration(info.duration_ms)
+        self.properties.setText(describe(info, path, self._display_name))
+        self.selection_bar.set_duration(info.duration_s)
+
+    def _open_done(self, path: Path, result: OpenedAudio, task: TaskHandle,
+                   at: tuple[float, float] | None = None) -> None:
+        if task is not self._open_task:
+            return
+        if self._opened is None:  # from the peak cache: no partial result came first
+            self._open_started(path, result, task, at)
+        self._open_task = None
+        self._hide_progress()
+        if not self._decoded_sent:
+            self._decoding_done(result)
+
+    def _decoding_done(self, opened: OpenedAudio) -> None:
+        """The pyramid is complete (its cache copy may still be being written)."""
+        self._decoded_sent = True
+        self._hide_progress()
+        info = opened.info
+        path = self.view.path
+        if opened.pyramid.frames != info.frames and path is not None:
+            info = replace(info, frames=opened.pyramid.frames)  # truncated: fewer than promised
+            self._opened = OpenedAudio(info, opened.pyramid)
+            self._show_info(path, info)
+        self.view.decoding_finished(info)
+        self.file_decoded.emit(info)
 
     def _open_failed(self, message: str, task: TaskHandle | None) -> None:
         if task is not None and task is not self._open_task:
@@ -310,9 +405,24 @@ class AudioEditor(QWidget):
         self._open_task = None
         self._fetch_job = None
         self._hide_progress()
-        self.view.clear()
+        if task is not None and self.view.decoding:  # failed part way: keep what arrived
+            self.view.decoding_stopped()
+        else:
+            self.view.clear()
         self.view.show_message(message)
         self.error.emit(message)
+
+    def go_to_time(self, t_s: float) -> None:
+        """Move the playhead to ``t_s`` (clamped to the file) and bring it into view."""
+        if self._opened is None:
+            return
+        t_s = min(max(0.0, t_s), self.view.duration_s)
+        self.player.seek(t_s * 1000)
+        self.view.set_playhead(t_s)
+        self.transport.set_position(round(t_s * 1000))
+        a, b = self.view.view_range()
+        if not a <= t_s <= b:
+            self.view.centre_on(t_s)
 
     # -- playback ---------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 It is a PlotItem placed in the same GraphicsLayoutWidget as the detail plot, so
 a zoom or pan repaints one scene once (two views updated in one pass make Qt
-paint the detail view twice).
+paint the detail view twice). While the file decodes (a growing pyramid) the
+part not decoded yet is a :class:`PendingBand`; :meth:`OverviewStrip.refresh`
+redraws what has arrived.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from relay_desktop.core.audio.peaks import PeakPyramid
 from relay_desktop.ui.waveform.items import WaveItem
+from relay_desktop.ui.waveform.pending import PendingBand
 
 OVERVIEW_HEIGHT = 54
 
@@ -91,6 +94,9 @@ class OverviewStrip(QObject):
         # the strip's waveform only changes on resize: cache it, so moving the box is a blit
         self._wave.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.addItem(self._wave, ignoreBounds=True)
+        self.pending = PendingBand((-1.05, 1.05), label=False)
+        plot.addItem(self.pending, ignoreBounds=True)
+        self._decoding = True
         # a plain rect (a LinearRegionItem here made Qt repaint the scene twice per zoom)
         self._region = QGraphicsRectItem(0.0, -1.05, 1.0, 2.1)
         self._region.setBrush(pg.mkBrush(255, 255, 255, 40))
@@ -112,16 +118,27 @@ class OverviewStrip(QObject):
         self._region.hide()
 
     def set_pyramid(self, pyramid: PeakPyramid | None, lane: int = 0) -> None:
-        """Show ``pyramid`` (None clears the strip)."""
+        """Show ``pyramid`` (None clears the strip); a growing one shows what has arrived."""
         self._pyramid = pyramid
         self._lane = lane
+        self._decoding = True
         if pyramid is None:
             self._wave.clear()
+            self.pending.clear()
             self._region.hide()
             return
         self._duration = max(pyramid.duration_s, 1e-6)
         self._region.show()
         self._vb.setRange(xRange=(0, self._duration), yRange=(-1.05, 1.05), padding=0)
+        self._redraw()
+
+    def refresh(self, decoding: bool = True) -> None:
+        """Redraw after more of the file decoded (``decoding`` False: it stopped early)."""
+        self._decoding = decoding
+        pyr = self._pyramid
+        if pyr is not None and abs(pyr.duration_s - self._duration) > 1e-9:
+            self.set_pyramid(pyr, self._lane)  # the file ended early: its duration shrank
+            self._decoding = decoding
         self._redraw()
 
     def _redraw(self, *_args: object) -> None:
@@ -131,12 +148,17 @@ class OverviewStrip(QObject):
         px = max(64, int(self._vb.width()))
         env = pyr.envelope(0, pyr.frames, self._lane, px)
         if env is None:  # a very short file: the finest level is still fine here
-            level = pyr.levels[0][:, self._lane]
+            level = pyr.levels[0][: pyr.available_buckets(0), self._lane]
             starts = np.arange(len(level), dtype=np.float64) * pyr.base
             env = (starts, np.asarray(level[:, 0]), np.asarray(level[:, 1]))
         starts, mins, maxs = env
         self._wave.set_envelopes([(starts / pyr.sample_rate, mins, maxs, 0.0)],
                                  (0.0, self._duration))
+        if pyr.is_complete():
+            self.pending.clear()
+        else:
+            self.pending.set_span(pyr.decoded_until() / pyr.sample_rate, self._duration,
+                                  self._decoding)
 
     def set_window(self, start_s: float, end_s: float) -> None:
         """Move the box to the detail view's range (does not emit ``window_dragged``)."""

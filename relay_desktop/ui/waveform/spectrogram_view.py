@@ -1,31 +1,74 @@
-"""Spectrogram plot: STFT tiles computed on the thread pool, cached, drawn as images.
+"""Spectrogram plot: STFT tiles from the thread pool (or the tile cache), drawn as images.
 
-The plot shares the waveform's time axis (x-linked by the WaveformView). Tiles
-are requested for the visible range at a hop of about one column per pixel;
-results arrive on the GUI thread, go into an LRU cache (bounded in bytes) and
-are shown as ImageItems. Tiles of a previous zoom level stay visible until the
-new level has covered the view, so zooming never shows blank areas.
+The plot shares the waveform's time axis (x-linked by the WaveformView). On
+every range change the visible tiles are asked for first, at about one column
+per pixel and nearest the centre first; then, in the background, the tiles one
+screen either side and the whole file at the overview zoom (see
+:func:`~relay_desktop.core.audio.spectrogram.plan_tiles` and
+:class:`~relay_desktop.services.spectrogram_tasks.TileScheduler`). Tiles live in
+an in-memory LRU (bounded in bytes) in front of the on-disk tile cache, each
+with one ImageItem made when it is first shown and hidden, not destroyed, when
+out of view. A colour map or dB range change re-colours those images; a new
+window size or zoom level keeps the old images (below the new ones) until the
+new level covers the view, so the plot never flashes blank.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QThreadPool, Signal
+from PySide6.QtGui import QImage
 
 from relay_desktop.core.audio.decode import AudioInfo
-from relay_desktop.core.audio.spectrogram import TileKey, hop_for, tiles_for_range
-from relay_desktop.services import audio_tasks
-from relay_desktop.services.audio_tasks import TaskHandle
+from relay_desktop.core.audio.spectrogram import (
+    COLORMAPS,
+    DEFAULT_COLORMAP,
+    DEFAULT_WINDOW,
+    Tile,
+    TileKey,
+    plan_tiles,
+)
+from relay_desktop.core.audio.spectrogram_cache import SpectrogramTileCache, TileSource
+from relay_desktop.services.spectrogram_tasks import TileScheduler
 from relay_desktop.ui.waveform.axis import FrequencyAxisItem
 
 CACHE_BYTES = 96 * 1024 * 1024
-DEFAULT_WINDOW = 1024
 DEFAULT_DB = (-96.0, -12.0)
+#: images of other zoom levels or windows kept on screen (under the new ones) at most
+MAX_STALE_SHOWN = 96
+_CURRENT_Z, _STALE_Z = -10.0, -20.0
+#: pyqtgraph names of the colour maps offered (grayscale is colorcet's linear grey)
+_MAP_NAMES = {"inferno": "inferno", "viridis": "viridis", "magma": "magma",
+              "grayscale": "CET-L1"}
+
+
+def lookup_table(name: str) -> np.ndarray:
+    """The 256-entry RGB lookup table of colour map ``name`` (one of ``COLORMAPS``)."""
+    if name not in COLORMAPS:
+        raise ValueError(f"unknown colour map {name!r}; one of {', '.join(COLORMAPS)}")
+    return pg.colormap.get(_MAP_NAMES[name]).getLookupTable(nPts=256)
+
+
+class TileImage(pg.ImageItem):
+    """An ImageItem whose rendered image is kept as RGB32, the raster engine's own format.
+
+    pyqtgraph renders a lookup-table image as Indexed8, which every paint converts
+    again while scaling it (about ten times the cost of drawing RGB32); converting
+    once per render makes a pan across shown tiles cheap.
+
+    Signals:
+        (pyqtgraph's ImageItem signals only)
+    """
+
+    def render(self) -> None:
+        super().render()
+        image: QImage | None = getattr(self, "qimage", None)  # pyqtgraph leaves it untyped
+        if image is not None and image.format() != QImage.Format.Format_RGB32:
+            self.qimage = image.convertToFormat(QImage.Format.Format_RGB32)
 
 
 class SpectrogramPlot(QObject):
@@ -33,7 +76,7 @@ class SpectrogramPlot(QObject):
 
     Signals:
         tiles_changed(): a tile arrived and is now shown.
-        failed(str): a tile could not be computed (the file went away...).
+        failed(str): a visible tile could not be computed (the file went away...).
     """
 
     tiles_changed = Signal()
@@ -42,44 +85,63 @@ class SpectrogramPlot(QObject):
     def __init__(self, pool: QThreadPool, viewbox: pg.ViewBox,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = pool
         self.plot = pg.PlotItem(viewBox=viewbox, axisItems={"left": FrequencyAxisItem("left")})
         self.plot.hideAxis("bottom")
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
-        self._lut = pg.colormap.get("inferno").getLookupTable(nPts=256)
+        self.scheduler = TileScheduler(pool, self)
+        self.scheduler.tile_ready.connect(self._tile_ready)
+        self.scheduler.tile_failed.connect(self._tile_failed)
         self.window = DEFAULT_WINDOW
         self.db_range = DEFAULT_DB
+        self.colormap = DEFAULT_COLORMAP
+        self._lut = lookup_table(self.colormap)
+        self._disk_cache: SpectrogramTileCache | None = None
         self._path: Path | None = None
         self._info: AudioInfo | None = None
-        self._cache: OrderedDict[TileKey, np.ndarray] = OrderedDict()
-        self._cache_bytes = 0
-        self._items: dict[TileKey, pg.ImageItem] = {}
-        self._pending: dict[TileKey, TaskHandle] = {}
-        self._wanted: set[TileKey] = set()
+        self._memory: OrderedDict[TileKey, np.ndarray] = OrderedDict()
+        self._memory_bytes = 0
+        self._items: dict[TileKey, TileImage] = {}
+        self._shown: set[TileKey] = set()
+        self._wanted: list[TileKey] = []
         self._last: tuple[float, float, int] | None = None
+        self._reported_failure = False
+        self._counts = {"computed": 0, "from_disk": 0, "images_created": 0}
         self.visible = True
 
     # -- configuration ------------------------------------------------------------------
 
+    def set_disk_cache(self, cache: SpectrogramTileCache | None) -> None:
+        """Keep tiles in ``cache`` too (from the next :meth:`set_source` on)."""
+        self._disk_cache = cache
+
     def set_source(self, path: Path | None, info: AudioInfo | None) -> None:
         """Show ``path`` (None clears); forgets every tile of the previous file."""
-        self._cancel_pending(set())
+        source = TileSource(path, self._disk_cache) if path is not None else None
+        self.scheduler.set_source(source)
         for item in self._items.values():
             self.plot.removeItem(item)
         self._items.clear()
-        self._cache.clear()
-        self._cache_bytes = 0
+        self._shown.clear()
+        self._memory.clear()
+        self._memory_bytes = 0
+        self._wanted = []
         self._path, self._info = path, info
         self._last = None
+        self._reported_failure = False
         if info is not None:
             nyquist = info.sample_rate / 2
             self.plot.vb.setLimits(yMin=0, yMax=nyquist)
             self.plot.vb.setYRange(0, nyquist, padding=0)
 
     def set_params(self, window: int | None = None,
-                   db_range: tuple[float, float] | None = None) -> None:
-        """Change the FFT window size and/or the displayed dB range."""
+                   db_range: tuple[float, float] | None = None,
+                   colormap: str | None = None) -> None:
+        """Change the FFT window size, the displayed dB range and/or the colour map.
+
+        The dB range and the colour map re-colour the images already made; a new
+        window shows what is cached of it and computes only the missing tiles.
+        """
         if db_range is not None:
             lo, hi = sorted(db_range)
             if hi - lo < 1:
@@ -87,99 +149,144 @@ class SpectrogramPlot(QObject):
             self.db_range = (lo, hi)
             for item in self._items.values():
                 item.setLevels(self.db_range)
+        if colormap is not None and colormap != self.colormap:
+            self._lut = lookup_table(colormap)
+            self.colormap = colormap
+            for item in self._items.values():
+                item.setLookupTable(self._lut)
         if window is not None and window != self.window:
             self.window = int(window)
-            self._refresh_all()
-
-    def _refresh_all(self) -> None:
-        last = self._last
-        self._cancel_pending(set())
-        for item in self._items.values():
-            self.plot.removeItem(item)
-        self._items.clear()
-        if last is not None:
-            self._last = None
-            self.update_range(*last)
+            if self._last is not None:
+                self.update_range(*self._last)
 
     # -- tiles -----------------------------------------------------------------------------
 
     def wanted_keys(self, start_s: float, end_s: float, pixels: int) -> list[TileKey]:
+        """The visible tiles of ``[start_s, end_s]``, nearest the centre first."""
         info = self._info
         if info is None:
             return []
         sr = info.sample_rate
-        hop = hop_for(self.window, (end_s - start_s) * sr / max(1, pixels))
-        tiles = tiles_for_range(self.window, hop, start_s * sr, end_s * sr, info.frames)
-        return [TileKey(self.window, hop, i, None) for i in tiles]
+        return plan_tiles(self.window, start_s * sr, end_s * sr, pixels, info.frames).visible
 
     def update_range(self, start_s: float, end_s: float, pixels: int) -> None:
-        """Request and show the tiles covering ``[start_s, end_s]``."""
+        """Show the tiles covering ``[start_s, end_s]``; ask for the missing ones, then the rest."""
         self._last = (start_s, end_s, pixels)
-        if not self.visible or self._info is None or self._path is None:
+        info = self._info
+        if not self.visible or info is None or self._path is None:
+            self.scheduler.cancel_all()  # hidden: nothing to compute ahead for
             return
-        keys = self.wanted_keys(start_s, end_s, pixels)
-        self._wanted = set(keys)
-        self._cancel_pending(self._wanted)
-        for key in keys:
-            if key in self._items:
-                continue
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                self._show(key, cached)
-            elif key not in self._pending:
-                handle = audio_tasks.spectrogram_tile(self._pool, self._path, key)
-                handle.finished.connect(self._tile_done)
-                handle.failed.connect(self._tile_failed)
-                self._pending[key] = handle
+        sr = info.sample_rate
+        plan = plan_tiles(self.window, start_s * sr, end_s * sr, pixels, info.frames)
+        self._wanted = plan.visible
+        missing = []
+        for key in plan.visible:
+            if key in self._memory:
+                self._memory.move_to_end(key)
+                self._show(key)
+            else:
+                missing.append(key)
+        self.scheduler.request_visible(missing)
+        self.scheduler.set_background(
+            k for k in (*plan.nearby, *plan.overview) if k not in self._memory)
         self._prune()
 
-    def _cancel_pending(self, keep: set[TileKey]) -> None:
-        for key in [k for k in self._pending if k not in keep]:
-            self._pending.pop(key).cancel()
-
-    def _tile_done(self, tile: Any) -> None:
+    def _tile_ready(self, tile: Tile) -> None:
         key = tile.key
-        self._pending.pop(key, None)
-        if self._info is None or key.window != self.window:
-            return
-        self._cache[key] = tile.db
-        self._cache_bytes += tile.db.nbytes
-        while self._cache_bytes > CACHE_BYTES and self._cache:
-            _, old = self._cache.popitem(last=False)
-            self._cache_bytes -= old.nbytes
+        self._counts["from_disk" if tile.from_cache else "computed"] += 1
+        self._remember(key, tile.db)
         if key in self._wanted:
-            self._show(key, tile.db)
+            self._show(key)
             self._prune()
             self.tiles_changed.emit()
 
-    def _tile_failed(self, message: str) -> None:
-        self.failed.emit(message)
+    def _tile_failed(self, key: TileKey, message: str) -> None:
+        if key in self._wanted and not self._reported_failure:
+            self._reported_failure = True  # one sentence per file, not one per tile
+            self.failed.emit(message)
 
-    def _show(self, key: TileKey, db: np.ndarray) -> None:
+    def _remember(self, key: TileKey, db: np.ndarray) -> None:
+        """Put ``db`` into the memory LRU, dropping the least recent tiles not on screen."""
+        old = self._memory.pop(key, None)
+        if old is not None:
+            self._memory_bytes -= 2 * old.nbytes
+        self._memory[key] = db
+        self._memory_bytes += 2 * db.nbytes  # the array and its image
+        for victim in list(self._memory):
+            if self._memory_bytes <= CACHE_BYTES:
+                break
+            if victim in self._shown or victim == key:
+                continue
+            self._memory_bytes -= 2 * self._memory.pop(victim).nbytes
+            item = self._items.pop(victim, None)
+            if item is not None:
+                self.plot.removeItem(item)
+
+    def _show(self, key: TileKey) -> None:
         info = self._info
-        if info is None or len(db) == 0:
+        db = self._memory.get(key)
+        if info is None or db is None:
             return
-        sr = info.sample_rate
-        item = pg.ImageItem(db, levels=self.db_range, lut=self._lut, autoLevels=False)
-        start, _stop = key.column_span_frames()
-        item.setRect(QRectF(start / sr, 0.0, len(db) * key.hop / sr, sr / 2))
-        item.setZValue(-10 if key.hop else -20)
-        self.plot.addItem(item)
-        self._items[key] = item
+        item = self._items.get(key)
+        if item is None:
+            if len(db) == 0:
+                self._shown.add(key)  # nothing to draw, but it covers its (empty) span
+                return
+            sr = info.sample_rate
+            item = TileImage(db, levels=self.db_range, lut=self._lut, autoLevels=False)
+            start, _stop = key.column_span_frames()
+            item.setRect(QRectF(start / sr, 0.0, len(db) * key.hop / sr, sr / 2))
+            self.plot.addItem(item, ignoreBounds=True)
+            self._items[key] = item
+            self._counts["images_created"] += 1
+        if item.zValue() != _CURRENT_Z:
+            item.setZValue(_CURRENT_Z)
+        if key not in self._shown:
+            item.show()
+            self._shown.add(key)
+
+    def _hide(self, key: TileKey) -> None:
+        self._shown.discard(key)
+        item = self._items.get(key)
+        if item is not None:
+            item.hide()
 
     def _prune(self) -> None:
-        """Drop images not wanted now, but keep old-zoom ones until the new zoom is complete."""
-        complete = all(k in self._items for k in self._wanted)
-        for key in list(self._items):
-            if key in self._wanted:
+        """Hide images not wanted now, but keep other levels' until the new one is complete."""
+        wanted = set(self._wanted)
+        complete = wanted <= self._shown
+        level = (self._wanted[0].window, self._wanted[0].hop) if self._wanted else None
+        stale = [k for k in self._shown if k not in wanted]
+        for key in stale:
+            if complete or (key.window, key.hop) == level or len(stale) > MAX_STALE_SHOWN:
+                self._hide(key)
                 continue
-            same_level = bool(self._wanted) and key.hop == next(iter(self._wanted)).hop
-            if complete or same_level or len(self._items) > 96:
-                self.plot.removeItem(self._items.pop(key))
+            item = self._items.get(key)
+            if item is not None and item.zValue() != _STALE_Z:
+                item.setZValue(_STALE_Z)
+
+    # -- state -----------------------------------------------------------------------------
 
     def shown_keys(self) -> list[TileKey]:
-        return list(self._items)
+        """Tiles whose images are on screen (the visible ones, and old ones until covered)."""
+        return [k for k in self._shown if k in self._items]
+
+    def wanted(self) -> list[TileKey]:
+        """The visible tiles of the last range, nearest the centre first."""
+        return list(self._wanted)
+
+    def covers_view(self) -> bool:
+        """Whether every visible tile of the last range is shown."""
+        return bool(self._wanted) and set(self._wanted) <= self._shown
 
     def pending_count(self) -> int:
-        return len(self._pending)
+        """Tiles asked for and not arrived yet, visible and background."""
+        return self.scheduler.pending()
+
+    def tile_counts(self) -> dict[str, int]:
+        """Tiles computed and read from the disk cache, and images made, since creation."""
+        return dict(self._counts)
+
+    def image_of(self, key: TileKey) -> TileImage | None:
+        """The image made for tile ``key`` (shown or not), if any."""
+        return self._items.get(key)

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from relay_desktop.core.audio.spectrogram import WINDOW_SIZES
+from relay_desktop.core.audio.spectrogram import COLORMAPS, WINDOW_SIZES
 from relay_desktop.core.audio.timefmt import format_ms
+from relay_desktop.ui.waveform.spectrogram_prefs import SpectrogramChoices
+from relay_desktop.ui.waveform.time_entry import TimeEntry
 
 RATES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 NO_DEVICE = "No audio output device"
@@ -77,6 +79,8 @@ class TransportBar(QWidget):
         channel_mode_changed(str): "mix" or "channels".
         spectrogram_toggled(bool): show/hide the spectrogram.
         spectrogram_params_changed(int, float, float): window size, dB floor, dB ceiling.
+        spectrogram_colormap_changed(str): a colour map was chosen (one of ``COLORMAPS``).
+        seek_requested(float): a time (seconds) was typed into the time display.
     """
 
     play_toggled = Signal()
@@ -90,6 +94,8 @@ class TransportBar(QWidget):
     channel_mode_changed = Signal(str)
     spectrogram_toggled = Signal(bool)
     spectrogram_params_changed = Signal(int, float, float)
+    spectrogram_colormap_changed = Signal(str)
+    seek_requested = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +141,8 @@ class TransportBar(QWidget):
         self.time_label.setObjectName("transportTime")
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.time_label.setToolTip("Playback position / duration")
+        self.time_entry = TimeEntry(self.time_label, self)
+        self.time_entry.entered.connect(self.seek_requested)
         self.output_label = QLabel("", self)
         self.output_label.setObjectName("transportNoOutput")
         self.output_label.hide()
@@ -173,6 +181,12 @@ class TransportBar(QWidget):
         form.addRow("FFT window", self.window_box)
         form.addRow("Floor", self.db_floor)
         form.addRow("Ceiling", self.db_ceiling)
+        self.colormap_box = QComboBox(settings)
+        self.colormap_box.setToolTip("Spectrogram colours")
+        for name in COLORMAPS:
+            self.colormap_box.addItem(name.capitalize(), name)
+        self.colormap_box.setFixedWidth(96)
+        form.addRow("Colours", self.colormap_box)
         menu = QMenu(self.spec_button)
         action = QWidgetAction(menu)
         action.setDefaultWidget(settings)
@@ -225,11 +239,13 @@ class TransportBar(QWidget):
         self.window_box.currentIndexChanged.connect(self._emit_spec_params)
         self.db_floor.valueChanged.connect(self._emit_spec_params)
         self.db_ceiling.valueChanged.connect(self._emit_spec_params)
+        self.colormap_box.currentIndexChanged.connect(
+            lambda i: self.spectrogram_colormap_changed.emit(str(self.colormap_box.itemData(i))))
         self._duration_ms = 0
         self.set_file_loaded(False)
 
     def _spec_toggled(self, on: bool) -> None:
-        for w in (self.window_box, self.db_floor, self.db_ceiling):
+        for w in (self.window_box, self.db_floor, self.db_ceiling, self.colormap_box):
             w.setEnabled(on)
         self.spectrogram_toggled.emit(on)
 
@@ -258,6 +274,27 @@ class TransportBar(QWidget):
             ceiling = floor + 1
         self.spectrogram_params_changed.emit(int(self.window_box.currentData()), float(floor),
                                              float(ceiling))
+
+    def spectrogram_choices(self) -> SpectrogramChoices:
+        """What the spectrogram settings menu shows now."""
+        return SpectrogramChoices(int(self.window_box.currentData()), self.db_floor.value(),
+                                  self.db_ceiling.value(), str(self.colormap_box.currentData()))
+
+    def set_spectrogram_choices(self, choices: SpectrogramChoices) -> None:
+        """Show ``choices`` in the menu and emit them once (params, then the colour map)."""
+        boxes = (self.window_box, self.db_floor, self.db_ceiling, self.colormap_box)
+        for box in boxes:
+            box.blockSignals(True)
+        try:
+            self.window_box.setCurrentIndex(max(0, self.window_box.findData(choices.window)))
+            self.db_floor.setValue(choices.floor)
+            self.db_ceiling.setValue(choices.ceiling)
+            self.colormap_box.setCurrentIndex(max(0, self.colormap_box.findData(choices.colormap)))
+        finally:
+            for box in boxes:
+                box.blockSignals(False)
+        self._emit_spec_params()
+        self.spectrogram_colormap_changed.emit(str(self.colormap_box.currentData()))
 
     # -- state from the editor ---------------------------------------------------------------
 

@@ -17,11 +17,9 @@ Public API (stable; the annotation editor builds on it):
   (from the samples the view holds in memory; never reads the file), ``set_playhead(t_s)``,
   ``set_selection(a, b)``, ``selection()``, ``clear_selection()``.
 
-Mouse: wheel zooms around the cursor (Shift+wheel pans); middle-drag or
-Alt+left-drag pans; Shift+left-drag selects a time range; a click emits
-``clicked_at`` and clears the selection. Keys (defaults; the window's keymap
-decides, see :mod:`relay_desktop.ui.shortcuts`): Left/Right pan, +/- or
-Up/Down zoom, Home/End, F zoom to fit, Z zoom to the selection, Esc clears it.
+Mouse and keys: see :mod:`relay_desktop.ui.waveform.time_viewbox` (a click also
+clears the selection; the window's keymap decides the keys: Left/Right pan, +/-
+or Up/Down zoom, Home/End, F fit, Z zoom to the selection, Esc clears it).
 
 Drawing uses :class:`WaveItem` with arrays taken from the peak pyramid at about
 one bucket per pixel; when zoomed in further, raw samples are read on the
@@ -29,92 +27,60 @@ thread pool for the visible window (plus a margin) and drawn as a line, with a
 dot per sample at extreme zoom. They are also read (not drawn) while a pixel
 is no wider than ``SNAP_PIXEL_S``, so that edges dropped at that zoom can snap
 to a zero crossing without touching the disk on the GUI thread.
+
+Progressive open: ``set_audio`` accepts a pyramid that is still growing (see
+:mod:`relay_desktop.core.audio.progressive`); the decoded part is drawn, the rest
+is a :class:`PendingBand` in the detail plot and the overview. The editor calls
+``decoding_progressed()`` as blocks arrive (redraws are throttled to one per
+``DECODE_REFRESH_MS``), then ``decoding_finished(info)`` or ``decoding_stopped()``.
+Where the visible window is not decoded yet and ``read_ahead`` allows it (a
+format that seeks fast), its raw samples are read by seeking and drawn instead.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsView, QVBoxLayout, QWidget
 
 from relay_desktop.core.audio.decode import AudioInfo, nearest_zero_crossing
-from relay_desktop.core.audio.peaks import PeakPyramid, minmax
+from relay_desktop.core.audio.peaks import PeakPyramid
 from relay_desktop.core.keymap import EDITOR
-from relay_desktop.services import audio_tasks
-from relay_desktop.services.audio_tasks import RawWindow, TaskHandle
+from relay_desktop.services.audio_tasks import RawWindow
 from relay_desktop.ui.shortcuts import command_for
-from relay_desktop.ui.waveform.axis import TimeAxisItem
 from relay_desktop.ui.waveform.items import WaveItem
+from relay_desktop.ui.waveform.message_overlay import MessageOverlay
 from relay_desktop.ui.waveform.overview import OverviewStrip
+from relay_desktop.ui.waveform.pending import PendingBand
+from relay_desktop.ui.waveform.raw_reader import (
+    Envelope,
+    RawWindowReader,
+    Samples,
+    raw_drawing,
+)
 from relay_desktop.ui.waveform.spectrogram_view import SpectrogramPlot
+from relay_desktop.ui.waveform.throttle import Throttle
+from relay_desktop.ui.waveform.time_viewbox import (
+    ZOOM_STEP,
+    TimeViewBox,
+    detail_plot,
+    navigation_keys,
+)
 
 AXIS_WIDTH = 52
 LANE_GAP = 2.25
-ZOOM_STEP = 0.8
 MIN_VISIBLE_SAMPLES = 16
-RAW_MAX_FRAMES = 1 << 21
 # raw samples are kept in memory (for zero-crossing snaps) while a pixel is this short
 SNAP_PIXEL_S = 0.005
+# while a file decodes, the views redraw what has arrived at most this often
+DECODE_REFRESH_MS = 80
 WAVE_COLORS = ("#4fc3f7", "#81c784", "#ffb74d", "#ba68c8", "#e57373", "#4db6ac")
 BACKGROUND = "#1b1e23"
-
-
-class TimeViewBox(pg.ViewBox):
-    """A ViewBox that zooms and pans only in time and routes gestures to its view.
-
-    Signals:
-        (pyqtgraph's ViewBox signals only; gestures call back into the WaveformView)
-    """
-
-    def __init__(self, view: WaveformView) -> None:
-        super().__init__(enableMenu=False)
-        self._view = view
-        self.setMouseEnabled(x=True, y=False)
-
-    def wheelEvent(self, ev: Any, axis: Any = None) -> None:
-        steps = ev.delta() / 120.0
-        x = float(self.mapToView(ev.pos()).x())
-        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            a, b = self._view.view_range()
-            self._view.pan_by(-steps * 0.1 * (b - a))
-        else:
-            self._view.zoom_by(ZOOM_STEP**steps, x)
-        ev.accept()
-
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        button, mods = ev.button(), ev.modifiers()
-        start = float(self.mapToView(ev.buttonDownPos()).x())
-        here = float(self.mapToView(ev.pos()).x())
-        if button == Qt.MouseButton.MiddleButton or (
-                button == Qt.MouseButton.LeftButton and mods & Qt.KeyboardModifier.AltModifier):
-            ev.accept()
-            last = float(self.mapToView(ev.lastPos()).x())
-            self._view.pan_by(last - here)
-        elif button == Qt.MouseButton.LeftButton and mods & Qt.KeyboardModifier.ShiftModifier:
-            ev.accept()
-            self._view._drag_selection(start, here, ev.isFinish())
-        elif button == Qt.MouseButton.LeftButton:
-            ev.accept()
-            phase = "start" if ev.isStart() else "finish" if ev.isFinish() else "move"
-            self._view.empty_drag.emit(start, here, phase)
-        else:
-            ev.ignore()
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            x = float(self.mapToView(ev.pos()).x())
-            self._view.setFocus()
-            if not ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-                self._view.clear_selection()
-            self._view.clicked_at.emit(min(max(0.0, x), self._view.duration_s))
-        else:
-            ev.ignore()
 
 
 class WaveformView(QWidget):
@@ -141,11 +107,14 @@ class WaveformView(QWidget):
         self._info: AudioInfo | None = None
         self._pyramid: PeakPyramid | None = None
         self._mode = "mix"
-        self._raw: RawWindow | None = None
-        self._raw_task: TaskHandle | None = None
-        self._raw_wanted: tuple[int, int] | None = None
+        self._raw = RawWindowReader(self._pool, self)
+        self._raw.arrived.connect(self.refresh)
+        self._raw.failed.connect(self.show_message)
         self._selection: tuple[float, float] | None = None
         self._drawn_mode = ""
+        self._read_ahead = True
+        self._decoding = False
+        self._decode_redraws = Throttle(DECODE_REFRESH_MS, self._redraw_decoded, self)
 
         self._glw = pg.GraphicsLayoutWidget()
         self._glw.setBackground(BACKGROUND)
@@ -158,20 +127,7 @@ class WaveformView(QWidget):
         self._glw.ci.setSpacing(0)
         self._glw.ci.layout.setContentsMargins(0, 0, 6, 0)
         self._detail_vb = TimeViewBox(self)
-        self.detail = pg.PlotItem(viewBox=self._detail_vb,
-                                  axisItems={"top": TimeAxisItem("top")})
-        self.detail.showAxis("top")
-        self.detail.hideAxis("bottom")
-        self.detail.hideButtons()
-        self.detail.setMenuEnabled(False)
-        self.detail.getAxis("left").setWidth(AXIS_WIDTH)
-        # the lane axis only changes with the lanes: a zoom blits it instead of replaying
-        # its recorded labels (as much as a tenth of a frame)
-        self.detail.getAxis("left").setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.detail.getAxis("top").setHeight(24)
-        # hidden, but still linked to the range: without this it re-lays out its (unused)
-        # label as HTML on every zoom or pan
-        self.detail.getAxis("bottom").enableAutoSIPrefix(False)
+        self.detail = detail_plot(self._detail_vb, AXIS_WIDTH)
         self.overview = OverviewStrip(self)
         self.overview.window_dragged.connect(lambda a, b: self.set_view_range(a, b))
         self.overview.centre_requested.connect(self.centre_on)
@@ -191,6 +147,8 @@ class WaveformView(QWidget):
 
         self._wave = WaveItem(WAVE_COLORS[0])
         self.detail.addItem(self._wave, ignoreBounds=True)  # we manage ranges: no autorange work
+        self.pending = PendingBand()
+        self.detail.addItem(self.pending, ignoreBounds=True)
         # the playhead and selection items join their plots when first shown: hidden,
         # pyqtgraph would still run their range/transform handlers on every zoom
         self._pending_items: list[tuple[pg.GraphicsObject, pg.PlotItem]] = []
@@ -214,15 +172,7 @@ class WaveformView(QWidget):
 
         self.overview.hide()
 
-        self._message = QLabel(self)
-        self._message.setObjectName("waveformMessage")
-        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._message.setWordWrap(True)
-        self._message.setStyleSheet(
-            "QLabel#waveformMessage { color: #e8eaed; background: rgba(20, 22, 26, 220);"
-            " border: 1px solid #3c4048; border-radius: 6px; padding: 14px 18px;"
-            " font-size: 13px; }")
-        self._message.hide()
+        self._message = MessageOverlay(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -272,31 +222,98 @@ class WaveformView(QWidget):
     def channel_mode(self) -> str:
         return self._mode
 
-    def set_audio(self, path: Path, info: AudioInfo, pyramid: PeakPyramid) -> None:
-        """Show a decoded file (its header and peak pyramid); zooms to fit."""
+    def set_audio(self, path: Path, info: AudioInfo, pyramid: PeakPyramid, *,
+                  at: tuple[float, float] | None = None, read_ahead: bool = True,
+                  window: RawWindow | None = None) -> None:
+        """Show a file (its header and peak pyramid, complete or still growing).
+
+        Zooms to fit, or to ``at`` (start, end in seconds). While the pyramid grows,
+        ``read_ahead`` lets the view read a visible window decoding has not reached
+        (by seeking; only worth it for formats that seek fast). ``window``: raw
+        samples already read (those of ``at``), drawn at once.
+        """
         self._path, self._info, self._pyramid = Path(path), info, pyramid
-        self._raw = None
-        self._raw_wanted = None
+        self._raw.set_source(self._path, info.frames)
+        if window is not None:
+            self._raw.hold(window)
+        self._read_ahead = read_ahead
+        self._decoding = not pyramid.is_complete()
+        self._decode_redraws.stop()
         self.clear_message()
         self.clear_selection()
+        self._set_limits()
+        self._set_lane_axis()
+        self.overview.set_pyramid(pyramid, pyramid.lane(None))
+        self.overview.show()
+        self.spectrogram.set_source(self._path, info)
+        if at is None:
+            self.zoom_fit()
+        else:
+            self.set_view_range(*at)
+        self.refresh()
+
+    def _set_limits(self) -> None:
+        pyramid, info = self._pyramid, self._info
+        if pyramid is None or info is None:
+            return
         duration = max(pyramid.duration_s, 1e-6)
         min_range = max(MIN_VISIBLE_SAMPLES / info.sample_rate, 1e-5)
         for vb in (self._detail_vb, self._spec_vb):
             vb.setLimits(xMin=0.0, xMax=duration, minXRange=min_range, maxXRange=duration)
-        self._set_lane_axis()
         self._wave.set_bounds(QRectF(0.0, -LANE_GAP * max(1, pyramid.channels) - 1.1, duration,
                                      LANE_GAP * max(1, pyramid.channels) + 2.2))
-        self.overview.set_pyramid(pyramid, pyramid.lane(None))
-        self.overview.show()
-        self.spectrogram.set_source(self._path, info)
-        self.zoom_fit()
+
+    @property
+    def decoding(self) -> bool:
+        """Whether the shown file is still decoding (its pyramid growing)."""
+        return self._decoding
+
+    def decoding_progressed(self) -> None:
+        """More of the file decoded: redraw now, or once the throttle interval is over."""
+        if self._decoding:
+            self._decode_redraws.poke()
+
+    def _redraw_decoded(self) -> None:
+        self.overview.refresh(decoding=self._decoding)
+        if self._drawn_mode in ("partial", "loading", ""):
+            self.refresh()  # the visible part had not all arrived
+
+    def decoding_finished(self, info: AudioInfo) -> None:
+        """The whole file decoded; ``info`` has its real length (shorter when truncated)."""
+        self._decoding = False
+        self._decode_redraws.stop()
+        if self._pyramid is None:
+            return
+        shrank = self._info is not None and info.frames != self._info.frames
+        self._info = info
+        if shrank:
+            a, b = self.view_range()
+            self._set_limits()
+            self.spectrogram.set_source(self._path, info)
+            self.set_view_range(a, min(b, self.duration_s))
+        self.overview.refresh(decoding=False)
         self.refresh()
+
+    def decoding_stopped(self) -> None:
+        """Decoding was cancelled: what arrived stays, the rest stays marked as not decoded."""
+        self._decoding = False
+        self._decode_redraws.stop()
+        self.overview.refresh(decoding=False)
+        self.refresh()
+
+    def pending_span(self) -> tuple[float, float] | None:
+        """The time range (seconds) not decoded yet (the overview's band), or None."""
+        return self.overview.pending.span()
 
     def clear(self) -> None:
         """Forget the file (the view shows nothing until the next ``set_audio``)."""
         self._path = self._info = self._pyramid = None
-        self._raw = None
+        self._raw.set_source(None, 0)
+        self._decoding = False
+        self._decode_redraws.stop()
         self._wave.clear()
+        self.pending.clear()
+        self._drawn_mode = ""
         self.overview.set_pyramid(None)
         self.overview.hide()
         self.spectrogram.set_source(None, None)
@@ -435,8 +452,10 @@ class WaveformView(QWidget):
             self._glw.removeItem(plot)
 
     def set_spectrogram_params(self, window: int | None = None,
-                               db_range: tuple[float, float] | None = None) -> None:
-        self.spectrogram.set_params(window, db_range)
+                               db_range: tuple[float, float] | None = None,
+                               colormap: str | None = None) -> None:
+        """FFT window, dB range, colour map (see ``SpectrogramPlot.set_params``)."""
+        self.spectrogram.set_params(window, db_range, colormap)
 
     def zero_crossing_near(self, t_s: float, window_ms: float = 5.0) -> float:
         """The nearest zero crossing (of the mix) to ``t_s`` within ``window_ms``, in seconds.
@@ -445,23 +464,20 @@ class WaveformView(QWidget):
         pixel is at most ``SNAP_PIXEL_S`` wide; zoomed out further (where the window
         is below a pixel) or before they have arrived, ``t_s`` is returned as is.
         """
-        raw, info = self._raw, self._info
+        raw, info = self._raw.window, self._info
         if raw is None or info is None:
             return t_s
         return nearest_zero_crossing(raw.data, raw.start, info.sample_rate, t_s, window_ms)
 
     def show_message(self, text: str) -> None:
         """Show a sentence over the view (errors, "Opening...")."""
-        self._message.setText(text)
-        self._message.show()
-        self._message.raise_()
-        self._place_message()
+        self._message.show_text(text)
 
     def clear_message(self) -> None:
         self._message.hide()
 
     def message(self) -> str:
-        return "" if self._message.isHidden() else self._message.text()
+        return self._message.shown_text()
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -485,6 +501,7 @@ class WaveformView(QWidget):
             minor = [(off + d, "") for _lane, _ch, off in lanes for d in (1.0, -1.0)]
         self.detail.getAxis("left").setTicks([major, minor])
         bottom = lanes[-1][2] - 1.08
+        self.pending.set_y_bounds(bottom, 1.08)
         self._detail_vb.setLimits(yMin=bottom, yMax=1.08)
         self._detail_vb.setYRange(bottom, 1.08, padding=0)
 
@@ -508,7 +525,18 @@ class WaveformView(QWidget):
         f0, f1 = a * sr, b * sr
         lanes = self._lanes()
         self.spectrogram.update_range(a, b, px)
+        decoded = pyr.decoded_until()
+        covered = pyr.is_complete() or decoded >= min(f1, pyr.frames)
+        # a window decoding has not reached is read by seeking (one it is inside fills soon)
+        read_ahead = self._read_ahead and f0 > decoded
+        if covered:
+            self.pending.clear()
+        else:
+            self.pending.set_span(decoded / sr, pyr.duration_s, self._decoding)
         if pyr.level_for((f1 - f0) / px) is not None:
+            if not covered and self._raw.covers(f0, f1):
+                self._draw_raw(f0, f1, px, lanes)
+                return
             envs = []
             for lane, _ch, off in lanes:
                 env = pyr.envelope(f0, f1, lane, px)
@@ -517,98 +545,49 @@ class WaveformView(QWidget):
                 starts, mins, maxs = env
                 envs.append((starts / sr, mins, maxs, off))
             self._wave.set_envelopes(envs, (a, b))
-            self._drawn_mode = "peaks"
-            if (b - a) / px <= SNAP_PIXEL_S and not self._raw_covers(f0, f1):
-                self._request_raw(f0, f1)  # for zero-crossing snaps: not drawn
+            self._drawn_mode = "peaks" if covered else "partial"
+            if covered and (b - a) / px <= SNAP_PIXEL_S and not self._raw.covers(f0, f1):
+                self._raw.request(f0, f1)  # for zero-crossing snaps: not drawn
+            elif not covered and read_ahead:
+                self._raw.request(f0, f1)
             return
-        raw = self._raw
-        if raw is not None and self._raw_covers(f0, f1):
-            self._draw_raw(raw, f0, f1, px, lanes)
+        if self._raw.covers(f0, f1):
+            self._draw_raw(f0, f1, px, lanes)
             return
         # not read yet: show the finest level meanwhile, and read the window in the background
         envs = []
+        level = pyr.levels[0]
+        i0 = max(0, int(f0 // pyr.base) - 1)
+        i1 = min(pyr.available_buckets(0), int(f1 // pyr.base) + 2)
         for lane, _ch, off in lanes:
-            level = pyr.levels[0]
-            i0 = max(0, int(f0 // pyr.base) - 1)
-            i1 = min(len(level), int(f1 // pyr.base) + 2)
-            sel = level[i0:i1, lane]
+            sel = level[i0:max(i0, i1), lane]
             starts = (i0 + np.arange(len(sel))) * pyr.base / sr
             envs.append((starts, np.asarray(sel[:, 0]), np.asarray(sel[:, 1]), off))
         self._wave.set_envelopes(envs, (a, b))
         self._drawn_mode = "loading"
-        self._request_raw(f0, f1)
+        if covered or read_ahead:
+            self._raw.request(f0, f1)
 
-    def _raw_covers(self, f0: float, f1: float) -> bool:
-        """Whether the samples in memory cover frames ``[f0, f1]`` (and one either side)."""
-        raw, info = self._raw, self._info
-        return raw is not None and info is not None and raw.start <= max(0, f0 - 1) and (
-            raw.start + len(raw.data) >= min(info.frames, f1 + 1))
-
-    def _request_raw(self, f0: float, f1: float) -> None:
-        """Read frames ``[f0, f1]`` and a span's margin either side, in the background.
-
-        Nothing is read when RAW_MAX_FRAMES could not cover ``[f0, f1]``: such a
-        window would never be drawn or held, and refresh would ask again.
-        """
-        if self._path is None or self._info is None:
-            return
-        span = f1 - f0
-        start = int(max(0, f0 - span))
-        stop = int(min(self._info.frames, f1 + span + 2))
-        stop = min(stop, start + RAW_MAX_FRAMES)
-        if stop < min(self._info.frames, f1 + 1):
-            return
-        wanted = self._raw_wanted
-        if wanted is not None and wanted[0] <= f0 and wanted[1] >= f1 and self._raw_task:
-            return
-        if self._raw_task is not None:
-            self._raw_task.cancel()
-        self._raw_wanted = (start, stop)
-        task = audio_tasks.raw_window(self._pool, self._path, start, stop)
-        task.finished.connect(self._raw_arrived)
-        task.failed.connect(self.show_message)
-        self._raw_task = task
-
-    def _raw_arrived(self, raw: RawWindow) -> None:
-        self._raw_task = None
-        self._raw = raw
-        self.refresh()
-
-    def _draw_raw(self, raw: RawWindow, f0: float, f1: float, px: int,
+    def _draw_raw(self, f0: float, f1: float, px: int,
                   lanes: list[tuple[int, int | None, float]]) -> None:
-        sr = self.sample_rate
-        i0 = max(0, int(np.floor(f0)) - 1 - raw.start)
-        i1 = min(len(raw.data), int(np.ceil(f1)) + 2 - raw.start)
-        data = raw.data[i0:i1]
-        x = (raw.start + i0 + np.arange(len(data))) / sr
-        n = len(data)
-        if n > 2 * px:
-            group = n // px
-            envs = []
-            for _lane, ch, off in lanes:
-                col = data.mean(axis=1) if ch is None else data[:, ch]
-                mm = minmax(np.ascontiguousarray(col, dtype=np.float32)[:, None], group)[:, 0]
-                envs.append((x[::group][: len(mm)], mm[:, 0], mm[:, 1], off))
-            self._wave.set_envelopes(envs, (f0 / sr, f1 / sr))
-            self._drawn_mode = "raw-envelope"
-            return
-        dots = px / max(1.0, f1 - f0) >= 4.0
-        samples = []
-        for _lane, ch, off in lanes:
-            col = data.mean(axis=1) if ch is None else data[:, ch]
-            samples.append((x, col, off))
-        self._wave.set_samples(samples, dots, (f0 / sr, f1 / sr))
-        self._drawn_mode = "samples-dots" if dots else "samples"
+        raw = self._raw.window
+        assert raw is not None
+        self.pending.clear()  # the visible samples are read, decoded or not
+        mode, drawing = raw_drawing(raw, f0, f1, px, self.sample_rate, lanes)
+        span = (f0 / self.sample_rate, f1 / self.sample_rate)
+        if mode == "raw-envelope":
+            self._wave.set_envelopes(cast(list[Envelope], drawing), span)
+        else:
+            self._wave.set_samples(cast(list[Samples], drawing), mode == "samples-dots", span)
+        self._drawn_mode = mode
 
     @property
     def drawn_mode(self) -> str:
-        """What the detail plot shows: "peaks", "loading", "raw-envelope", "samples[-dots]"."""
+        """What the detail plot shows: "peaks", "partial" (peaks of the decoded part, the rest
+        pending), "loading", "raw-envelope", "samples[-dots]"."""
         return self._drawn_mode
 
     # -- selection and keys ------------------------------------------------------------------
-
-    def _drag_selection(self, start: float, here: float, finished: bool) -> None:
-        self.set_selection(start, here)
 
     def _region_edited(self) -> None:
         a, b = self._regions[0].getRegion()
@@ -624,38 +603,13 @@ class WaveformView(QWidget):
     def keyPressEvent(self, ev: QKeyEvent) -> None:
         """The view's keys, looked up in the window's keymap (a modified key is not plain)."""
         command = command_for(self, ev, (EDITOR,), "waveform.")
-        action = self._key_actions().get(command or "")
+        action = navigation_keys(self).get(command or "")
         if action is None:
             super().keyPressEvent(ev)
             return
         action()
         ev.accept()
 
-    def _key_actions(self) -> dict[str, Any]:
-        a, b = self.view_range()
-        step = 0.1 * (b - a)
-        return {
-            "waveform.pan_left": lambda: self.pan_by(-step),
-            "waveform.pan_right": lambda: self.pan_by(step),
-            "waveform.page_left": lambda: self.pan_by(-5 * step),
-            "waveform.page_right": lambda: self.pan_by(5 * step),
-            "waveform.zoom_in": self.zoom_in,
-            "waveform.zoom_out": self.zoom_out,
-            "waveform.start": lambda: self.set_view_range(0, b - a),
-            "waveform.end": lambda: self.set_view_range(self.duration_s - (b - a),
-                                                        self.duration_s),
-            "waveform.zoom_fit": self.zoom_fit,
-            "waveform.zoom_selection": self.zoom_to_selection,
-            "waveform.clear_selection": self.clear_selection,
-        }
-
     def resizeEvent(self, ev: Any) -> None:
         super().resizeEvent(ev)
-        self._place_message()
-
-    def _place_message(self) -> None:
-        width = min(520, max(200, self.width() - 40))
-        self._message.setFixedWidth(width)
-        self._message.adjustSize()
-        self._message.move((self.width() - width) // 2,
-                           max(0, (self.height() - self._message.height()) // 2))
+        self._message.place()

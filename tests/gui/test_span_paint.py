@@ -1,0 +1,161 @@
+"""Bars painted as one blended row (span_paint), at device pixel ratios 1 and 2.
+
+The row must give the pixels Qt's own fills give (each span over whole device
+columns, colours blended source-over in draw order), land on device pixels at
+a ratio of 2 (sharp, not a scaled-up logical row), and the region painter and
+detection lane built on it must put their spans where they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect, QRectF
+from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+from pytestqt.qtbot import QtBot
+
+from relay_desktop.core.annotations import Region
+from relay_desktop.ui.annotations.region_painter import region_arrays
+from relay_desktop.ui.review.detection_lane import DetectionLane, LaneDetection
+from relay_desktop.ui.span_paint import RowCache, paint_bars
+
+# a WaveformView may load Qt Multimedia first in this process (it looks for PipeWire)
+pytestmark = pytest.mark.qt_log_ignore(r"pipewire")
+BACKGROUND = QColor("#1b1e23")
+RED = QColor(229, 57, 53, 110)
+GREEN = QColor(67, 160, 71, 200)
+
+
+def canvas(width: int, height: int, dpr: float) -> QImage:
+    """A ``width`` x ``height`` logical-pixel image at ``dpr``, filled with the background."""
+    img = QImage(round(width * dpr), round(height * dpr), QImage.Format.Format_ARGB32_Premultiplied)
+    img.setDevicePixelRatio(dpr)
+    img.fill(BACKGROUND)
+    return img
+
+
+def pixels(img: QImage) -> np.ndarray:
+    """The image's pixels as (rows, columns, ARGB bytes in memory order)."""
+    ptr = img.constBits()
+    arr = np.frombuffer(ptr, dtype=np.uint8, count=img.sizeInBytes())
+    return arr.reshape(img.height(), img.bytesPerLine() // 4, 4)[:, :img.width()].copy()
+
+
+def bars(img: QImage, starts: list[float], ends: list[float], colors: list[int],
+         edges: list[QColor] | None = None) -> None:
+    """Paint spans (seconds) with 10 logical pixels a second over the image's height."""
+    p = QPainter(img)
+    p.setTransform(QTransform.fromScale(10.0, 1.0))
+    band = QRectF(0, 0, img.width() / img.devicePixelRatio() / 10.0,
+                  img.height() / img.devicePixelRatio())
+    paint_bars(p, band, np.array(starts), np.array(ends), np.array(colors, dtype=np.int32),
+               [RED, GREEN], edges, 1.0 if edges else 0.0)
+    p.end()
+
+
+@pytest.mark.parametrize("dpr", [1.0, 2.0])
+def test_bars_give_qts_own_pixels_on_device_columns(qtbot: QtBot, dpr: float) -> None:
+    ours = canvas(100, 8, dpr)
+    bars(ours, [1.0, 1.5, 5.0], [2.05, 3.0, 5.01], [0, 1, 0])
+    qt = canvas(100, 8, dpr)
+    p = QPainter(qt)
+    p.resetTransform()  # device pixels of the same spans: [floor(start), ceil(end))
+    p.setWorldTransform(QTransform.fromScale(1 / dpr, 1 / dpr))
+    for (a, b), color in (((10, 20.5), RED), ((50, 50.1), RED), ((15, 30), GREEN)):
+        x0, x1 = int(np.floor(a * dpr)), int(np.ceil(b * dpr))
+        p.fillRect(QRect(x0, 0, max(x1 - x0, 1), qt.height()), color)
+    p.end()
+    diff = np.abs(pixels(ours).astype(int) - pixels(qt).astype(int))
+    assert diff.max() <= 2          # the same blend, to rounding
+    row = pixels(ours)[0]
+    coloured = np.flatnonzero(np.any(row != pixels(canvas(100, 8, dpr))[0], axis=1))
+    # at a ratio of 2 the 1.05 s span covers 21 device columns, not 11 doubled ones
+    assert coloured[0] == round(10 * dpr) and (int(np.ceil(20.5 * dpr)) - 1) in coloured
+
+
+def test_edges_are_opaque_and_a_row_is_reused_for_the_same_key(qtbot: QtBot) -> None:
+    img = canvas(100, 4, 2.0)
+    edge = QColor(229, 57, 53)
+    bars(img, [2.0], [4.0], [0], [edge, edge])
+    row = pixels(img)[1]
+    left, inside = row[40], row[50]
+    assert tuple(left[:3]) == (edge.blue(), edge.green(), edge.red())   # BGRA in memory
+    assert tuple(inside[:3]) != tuple(left[:3])
+    cache = RowCache()
+    target = canvas(100, 4, 1.0)
+    for _ in range(2):
+        p = QPainter(target)
+        p.setTransform(QTransform.fromScale(10.0, 1.0))
+        paint_bars(p, QRectF(0, 0, 10, 4), np.array([1.0]), np.array([2.0]),
+                   np.zeros(1, dtype=np.int32), [RED], cache=cache, key="k")
+        p.end()
+        first = cache.row
+    assert first is not None and cache.row is first
+
+
+def test_painted_regions_show_where_they_are_and_only_there(qtbot: QtBot) -> None:
+    from relay_desktop.ui.waveform.view import WaveformView
+
+    regions = [Region(f"r{i}", "a", "click", i * 2000, i * 2000 + 500) for i in range(30)]
+    arrays = region_arrays(regions, lambda _t: "#e53935")
+    assert arrays.index["r3"] == 3 and arrays.max_len == 0.5
+    view = WaveformView()
+    qtbot.addWidget(view)
+    from relay_desktop.ui.annotations.region_painter import RegionPainter
+
+    painter = RegionPainter()
+    view.plots()[0].addItem(painter, ignoreBounds=True)
+    painter.set_regions(arrays)
+    view.resize(600, 300)
+    view.show()
+    vb = view.plots()[0].getViewBox()
+    vb.setRange(xRange=(11.0, 19.0), padding=0)
+    assert painter.painted_in(11.0, 19.0) == 4   # r6 to r9
+    painter.set_live(["r6"])
+    assert painter.painted_in(11.0, 19.0) == 3
+
+    def colour_at(t_s: float) -> QColor:
+        img = view.grab().toImage()
+        gv = view.plots()[0].scene().views()[0]
+        y0, y1 = vb.viewRange()[1]
+        point = gv.mapFromScene(vb.mapViewToScene(QRectF(t_s, y1 - (y1 - y0) * 0.2, 0, 0)
+                                                  .topLeft()))
+        return img.pixelColor(gv.mapTo(view, point))
+
+    inside, gap, live = colour_at(14.25), colour_at(15.0), colour_at(12.25)
+    assert inside.red() > gap.red() + 10       # r7's red tint over the background
+    assert live.red() <= gap.red() + 2         # r6 is left to its own item: not painted
+    vb.setRange(xRange=(100.0, 110.0), padding=0)
+    assert painter.painted_in(100.0, 110.0) == 0
+
+
+def test_the_detection_lane_draws_on_device_pixels_at_dpr_2(qtbot: QtBot) -> None:
+    from relay_desktop.ui.waveform.view import WaveformView
+
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(600, 300)
+    view.show()
+    lane = DetectionLane(view.plots())
+    lane.set_detections([LaneDetection(i, "click", i * 1000, i * 1000 + 250, 1.0)
+                         for i in range(10)], {"click": "#00ff00"})
+    vb = view.plots()[0].getViewBox()
+    qtbot.waitUntil(lambda: vb.width() > 400)     # laid out
+    vb.setRange(xRange=(0.0, 10.0), padding=0)
+    view.grab()                                      # the view box maps the new range
+    item = lane.lane.items[0]
+    scene = item.scene()
+    band = item.mapRectToScene(item.band())
+    counts = {}
+    for dpr in (1.0, 2.0):
+        img = QImage(round(band.width() * dpr), round(band.height() * dpr),
+                     QImage.Format.Format_ARGB32_Premultiplied)
+        img.setDevicePixelRatio(dpr)
+        img.fill(0)
+        p = QPainter(img)
+        scene.render(p, QRectF(0, 0, band.width(), band.height()), band)
+        p.end()
+        row = pixels(img)[img.height() // 2]
+        counts[dpr] = int(np.count_nonzero(row[:, 1] > 200))   # green, opaque
+    assert counts[1.0] > 0
+    assert abs(counts[2.0] - 2 * counts[1.0]) <= 2 * 10   # each span twice as many columns

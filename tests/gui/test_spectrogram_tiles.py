@@ -1,0 +1,237 @@
+"""Spectrogram tiles: visible first, background after, the disk cache, colours and windows."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QThreadPool
+
+from relay_desktop.core.audio.decode import probe
+from relay_desktop.core.audio.spectrogram import TILE_COLUMNS, TileKey, plan_tiles
+from relay_desktop.core.audio.spectrogram_cache import SpectrogramTileCache
+from relay_desktop.core.paths import AppPaths
+from relay_desktop.core.settings import Settings
+from relay_desktop.ui.waveform.editor import AudioEditor
+from relay_desktop.ui.waveform.spectrogram_prefs import SpectrogramChoices
+from relay_desktop.ui.waveform.spectrogram_view import SpectrogramPlot, lookup_table
+
+RATE = 8000
+PIXELS = 400
+
+
+def write_tone(path: Path, seconds: float, freq: float = 1000.0) -> Path:
+    t = np.arange(int(RATE * seconds)) / RATE
+    sf.write(str(path), (0.4 * np.sin(2 * np.pi * freq * t)).astype(np.float32), RATE)
+    return path
+
+
+@pytest.fixture(scope="module")
+def minute(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tone(tmp_path_factory.mktemp("spec") / "minute.wav", 60.0)
+
+
+@pytest.fixture
+def one_thread() -> Iterator[QThreadPool]:
+    """A pool with one thread: tasks run one at a time, in the pool's order."""
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    yield pool
+    pool.clear()
+    pool.waitForDone(5000)
+
+
+@contextmanager
+def pool_held(pool: QThreadPool) -> Iterator[None]:
+    """Keep ``pool``'s only thread busy, so what is submitted meanwhile waits in its queue."""
+    release, started = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        started.set()
+        release.wait(10)
+
+    pool.start(hold)
+    started.wait(5)
+    try:
+        yield
+    finally:
+        release.set()
+
+
+def plot_of(pool: QThreadPool, path: Path,
+            cache: SpectrogramTileCache | None = None) -> SpectrogramPlot:
+    spec = SpectrogramPlot(pool, pg.ViewBox())
+    spec.set_disk_cache(cache)
+    spec.set_source(path, probe(path))
+    return spec
+
+
+def settle(qtbot: Any, spec: SpectrogramPlot) -> None:
+    qtbot.waitUntil(lambda: spec.covers_view() and spec.pending_count() == 0, timeout=10000)
+
+
+def plan_of(spec: SpectrogramPlot, a: float, b: float) -> list[TileKey]:
+    plan = plan_tiles(spec.window, a * RATE, b * RATE, PIXELS, 60 * RATE)
+    return plan.nearby + plan.overview
+
+
+def test_visible_tiles_are_computed_before_background_ones(qtbot: Any, minute: Path,
+                                                           one_thread: QThreadPool) -> None:
+    spec = plot_of(one_thread, minute)
+    arrived: list[TileKey] = []
+    spec.scheduler.tile_ready.connect(lambda tile: arrived.append(tile.key))
+    with pool_held(one_thread):
+        spec.update_range(20.0, 28.0, PIXELS)
+        assert spec.scheduler.background_pending() > 0, "neighbours and overview are queued"
+        assert spec.scheduler.in_flight() == set(spec.wanted()), "no background work yet"
+        spec.update_range(36.0, 44.0, PIXELS)  # panned on before anything arrived
+        visible = spec.wanted()
+    settle(qtbot, spec)
+    assert len(visible) >= 2
+    centre = 40.0 * RATE / (visible[0].hop * TILE_COLUMNS)
+    assert abs(visible[0].index + 0.5 - centre) <= 0.5, "nearest the centre first"
+    # the visible tiles of the new range overtook the queued background work; the old
+    # range's tiles were cancelled; then the neighbours and the whole file, once each
+    assert arrived == visible + plan_of(spec, 36.0, 44.0)
+
+
+def test_a_new_file_stops_the_background_work(qtbot: Any, minute: Path, tmp_path: Path,
+                                              one_thread: QThreadPool) -> None:
+    spec = plot_of(one_thread, minute)
+    arrived: list[TileKey] = []
+    spec.scheduler.tile_ready.connect(lambda tile: arrived.append(tile.key))
+    other = write_tone(tmp_path / "other.wav", 3.0)
+    with pool_held(one_thread):
+        spec.update_range(20.0, 28.0, PIXELS)
+        assert spec.pending_count() > 0
+        spec.set_source(other, probe(other))
+        assert spec.pending_count() == 0
+    one_thread.waitForDone(5000)
+    qtbot.wait(50)  # deliver whatever the old jobs sent
+    assert arrived == [] and spec.tile_counts()["computed"] == 0
+    spec.update_range(0.0, 3.0, PIXELS)
+    settle(qtbot, spec)
+    assert arrived and spec.tile_counts()["computed"] == len(arrived)
+
+
+def test_colour_map_and_db_range_recolour_without_recomputing(qtbot: Any, minute: Path) -> None:
+    spec = plot_of(QThreadPool.globalInstance(), minute)
+    spec.update_range(20.0, 28.0, PIXELS)
+    settle(qtbot, spec)
+    before = spec.tile_counts()
+    images = {key: spec.image_of(key) for key in spec.wanted()}
+    spec.set_params(colormap="viridis", db_range=(-80.0, -20.0))
+    assert spec.pending_count() == 0
+    qtbot.wait(30)
+    assert spec.tile_counts() == before
+    viridis = lookup_table("viridis")
+    for key, image in images.items():
+        assert spec.image_of(key) is image, "the same images, re-coloured"
+        assert image is not None and np.array_equal(image.lut, viridis)
+        assert list(image.levels) == [-80.0, -20.0]
+    assert spec.colormap == "viridis"
+    with pytest.raises(ValueError, match="colour map"):
+        spec.set_params(colormap="rainbow")
+
+
+def test_a_window_change_computes_only_missing_tiles_and_never_blanks(
+        qtbot: Any, minute: Path) -> None:
+    spec = plot_of(QThreadPool.globalInstance(), minute)
+    spec.update_range(20.0, 28.0, PIXELS)
+    settle(qtbot, spec)
+    spec.update_range(0.0, 60.0, PIXELS)  # "fit": computed in the background meanwhile
+    assert spec.covers_view() and spec.pending_count() == 0
+    spec.update_range(20.0, 28.0, PIXELS)
+    old_shown = set(spec.shown_keys())
+    computed = spec.tile_counts()["computed"]
+    spec.set_params(window=512)
+    assert old_shown <= set(spec.shown_keys()), "the old images stay until covered"
+    assert not spec.covers_view()
+    settle(qtbot, spec)
+    assert not old_shown & set(spec.shown_keys()), "the old window's images are hidden now"
+    new_tiles = set(spec.wanted()) | set(plan_of(spec, 20.0, 28.0))
+    assert spec.tile_counts()["computed"] == computed + len(new_tiles)
+    computed = spec.tile_counts()["computed"]
+    spec.set_params(window=1024)  # back: all in memory, shown at once with its old images
+    assert spec.covers_view() and spec.pending_count() == 0
+    assert set(spec.shown_keys()) == old_shown
+    spec.update_range(28.0, 36.0, PIXELS)  # a pan onto the neighbours computed meanwhile
+    assert spec.covers_view()
+    counts = spec.tile_counts()
+    assert counts["computed"] == computed
+    for a in (20.0, 24.0, 28.0, 20.0):
+        spec.update_range(a, a + 8.0, PIXELS)
+    assert spec.tile_counts() == counts, "nothing recomputed, no image made twice"
+
+
+def test_reopening_a_file_draws_its_spectrogram_from_the_tile_cache(
+        qtbot: Any, gui_paths: AppPaths, tmp_path: Path) -> None:
+    path = write_tone(tmp_path / "take.wav", 12.0)
+    editor = AudioEditor(paths=gui_paths)
+    qtbot.addWidget(editor)
+    editor.resize(900, 500)
+    editor.show()
+    spec = editor.view.spectrogram
+    try:
+        with qtbot.waitSignal(editor.file_opened, timeout=10000):
+            editor.open_file(path)
+        settle(qtbot, spec)
+        first = spec.tile_counts()
+        assert first["computed"] > 0 and first["from_disk"] == 0
+        stored = list(gui_paths.spectrogram_cache.rglob("*.npy"))
+        assert len(stored) == first["computed"]
+        with qtbot.waitSignal(editor.file_opened, timeout=10000):
+            editor.open_file(path)
+        settle(qtbot, spec)
+        again = spec.tile_counts()
+        assert again["computed"] == first["computed"], "nothing computed on reopening"
+        assert again["from_disk"] >= len(spec.wanted())
+        for entry in stored:  # damaged entries are computed again, and shown
+            entry.write_bytes(b"not a tile")
+        with qtbot.waitSignal(editor.file_opened, timeout=10000):
+            editor.open_file(path)
+        settle(qtbot, spec)
+        assert spec.tile_counts()["computed"] > again["computed"]
+        assert editor.view.message() == ""
+    finally:
+        editor.shutdown()
+
+
+def test_spectrogram_choices_are_remembered(qtbot: Any, app_context: Any) -> None:
+    editor = AudioEditor(app_context)
+    qtbot.addWidget(editor)
+    t = editor.transport
+    t.window_box.setCurrentIndex(t.window_box.findData(512))
+    t.db_floor.setValue(-80)
+    t.colormap_box.setCurrentIndex(t.colormap_box.findData("magma"))
+    spec = editor.view.spectrogram
+    assert (spec.colormap, spec.window, spec.db_range) == ("magma", 512, (-80.0, -12.0))
+    stored = json.loads(app_context.settings.path.read_text())["spectrogram"]
+    assert stored == {"window": 512, "floor": -80, "ceiling": -12, "colormap": "magma"}
+    editor.shutdown()
+
+    reread = replace(app_context, settings=Settings(app_context.settings.path))
+    again = AudioEditor(reread)
+    qtbot.addWidget(again)
+    assert again.transport.spectrogram_choices() == SpectrogramChoices(512, -80, -12, "magma")
+    spec = again.view.spectrogram
+    assert (spec.colormap, spec.window, spec.db_range) == ("magma", 512, (-80.0, -12.0))
+    again.shutdown()
+
+
+def test_unusable_stored_choices_fall_back_to_the_defaults(tmp_path: Path) -> None:
+    settings = Settings(tmp_path / "settings.json")
+    settings.set("spectrogram", {"window": 7, "floor": "low", "ceiling": 99,
+                                 "colormap": "rainbow"})
+    assert SpectrogramChoices.from_settings(settings) == SpectrogramChoices(ceiling=20)
+    settings.set("spectrogram", "nonsense")
+    assert SpectrogramChoices.from_settings(settings) == SpectrogramChoices()

@@ -1,0 +1,28 @@
+"""The GUI's start-up GC settings: applied by the call, never by importing the app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+PROBE = """
+import gc
+before = gc.get_threshold()
+import relay_desktop.app  # importing must not change process-wide state
+assert gc.get_threshold() == before and gc.get_freeze_count() == 0, "changed on import"
+from relay_desktop.services.gc_tuning import settle_after_startup
+kept = [[i] for i in range(1000)]
+frozen = settle_after_startup()
+assert frozen == gc.get_freeze_count() > 1000, frozen
+assert not any(gc.is_tracked(o) and o is kept for o in gc.get_objects()), "not frozen"
+assert gc.get_threshold() == before
+print("ok")
+"""
+
+
+def test_settling_freezes_start_up_objects_only_when_called() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
