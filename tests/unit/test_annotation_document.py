@@ -93,6 +93,10 @@ def test_range_and_stack_queries() -> None:
     assert visible == {"r10", "r11", "r12", "long"}
     assert {r.local_id for r in doc.regions_at("a", 20)} == {"long", "r0"}
     assert doc.regions_at("a", 75) == [doc.region("long")]
+    # the longest region is cached per file: a region made longer is still found
+    assert {r.local_id for r in doc.regions_in_range("a", 20000, 20100)} == set()
+    update(doc, "r3", "resize", end_ms=25000).apply(doc)
+    assert {r.local_id for r in doc.regions_in_range("a", 20000, 20100)} == {"r3"}
 
 
 def test_validation_messages() -> None:

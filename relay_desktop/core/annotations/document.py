@@ -104,6 +104,7 @@ class AnnotationDocument:
     read_only: bool = False
     _regions: dict[str, Region] = field(default_factory=dict)
     _by_file: dict[str, list[tuple[int, str]]] | None = None
+    _longest_ms: dict[str, int] = field(default_factory=dict)  # per file, with _by_file
     _listeners: list[Callable[[DocumentChange], None]] = field(default_factory=list)
 
     # -- queries -------------------------------------------------------------
@@ -165,7 +166,14 @@ class AnnotationDocument:
         return out
 
     def _longest(self, audio_file_id: str) -> int:
-        return max((r.duration_ms for r in self.regions_of_file(audio_file_id)), default=0)
+        """The file's longest region (cached until the next change: every draw asks)."""
+        self._index()  # a change drops both caches
+        longest = self._longest_ms.get(audio_file_id)
+        if longest is None:
+            longest = max((r.duration_ms for r in self.regions_of_file(audio_file_id)),
+                          default=0)
+            self._longest_ms[audio_file_id] = longest
+        return longest
 
     def regions_at(self, audio_file_id: str, ms: float) -> list[Region]:
         """The stack of regions under a position, in start order."""
@@ -185,6 +193,7 @@ class AnnotationDocument:
 
     def _notify(self, change: DocumentChange) -> None:
         self._by_file = None
+        self._longest_ms.clear()
         for listener in list(self._listeners):
             listener(change)
 
