@@ -34,3 +34,11 @@ def test_epochs_are_appended_and_another_job_replaces_the_curves(qtbot: Any) -> 
     assert markers(plot) == ([2.0], [])
     plot.show_job(None)
     assert plot.points() == ([], []) and markers(plot) == ([], [])
+
+
+def test_the_legend_names_each_series_once(qtbot: Any) -> None:
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.show_job(job("a", [1.0, 0.8], [1.1, 0.9]))
+    legend = plot.plot.getPlotItem().legend
+    assert [label.text for _sample, label in legend.items] == ["train", "validation"]

@@ -24,13 +24,12 @@ SYMBOL_SIZE = 5
 class LossSeries:
     """One loss series: its line and markers, extended in place while only epochs are added."""
 
-    def __init__(self, item: Any, legend: Any, name: str, color: str) -> None:
+    def __init__(self, item: Any, name: str, color: str) -> None:
         self.curve = pg.PlotCurveItem([], [], pen=pg.mkPen(color, width=2), name=name)
         self.markers = pg.ScatterPlotItem(size=SYMBOL_SIZE, pen=None, brush=pg.mkBrush(color),
                                           symbol="o")
-        item.addItem(self.curve)
+        item.addItem(self.curve)  # named: the plot puts it in its legend
         item.addItem(self.markers)
-        legend.addItem(self.curve, name)
         self.values: list[float] = []
 
     def show(self, values: Sequence[float]) -> None:
@@ -46,6 +45,7 @@ class LossSeries:
             self.markers.setData(x=x, y=values)
         self.curve.setData(x, values)
         self.values = values
+
 
 class LossPlot(QWidget):
     """Shows ``job.progress`` losses; :meth:`show_job` with None clears it."""
@@ -67,10 +67,10 @@ class LossPlot(QWidget):
             item.getAxis(axis).enableAutoSIPrefix(False)
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "loss")
-        legend = item.addLegend(offset=(-10, 10))
+        item.addLegend(offset=(-10, 10))
         item.setMenuEnabled(False)
-        self.train = LossSeries(item, legend, "train", TRAIN_COLOR)
-        self.validation = LossSeries(item, legend, "validation", VALIDATION_COLOR)
+        self.train = LossSeries(item, "train", TRAIN_COLOR)
+        self.validation = LossSeries(item, "validation", VALIDATION_COLOR)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
