@@ -1,4 +1,4 @@
-"""Audio work on a QThreadPool: opening (decode + peaks), raw windows, spectrogram tiles.
+"""Audio work on a QThreadPool: opening (decode + peaks) and raw windows (tiles: spectrogram_tasks).
 
 Every task returns a :class:`TaskHandle` whose signals are delivered on the
 GUI thread (the handle lives there; the worker emits, Qt queues). Errors are
@@ -37,7 +37,6 @@ from relay_desktop.core.audio.decode import (
 from relay_desktop.core.audio.peaks import PeakCache, PeakPyramid, Prefetch
 from relay_desktop.core.audio.progressive import GrowingPyramid
 from relay_desktop.core.audio.seeking import raw_window_span, seeks_fast
-from relay_desktop.core.audio.spectrogram import Tile, TileKey, compute_tile
 
 log = logging.getLogger(__name__)
 #: an open at a window waits at most this long for its window to be drawn before decoding
@@ -308,10 +307,5 @@ def raw_window(pool: QThreadPool, path: Path, start: int, stop: int) -> TaskHand
                   priority=1)
 
 
-def spectrogram_tile(pool: QThreadPool, path: Path, key: TileKey) -> TaskHandle:
-    """Compute one spectrogram tile; the result is a :class:`Tile`."""
-    return submit(pool, compute_tile, Path(path), key, description="Spectrogram")
-
-
-__all__ = ["OpenedAudio", "RawWindow", "TaskHandle", "Tile", "open_audio", "prefetched",
-           "raw_window", "spectrogram_tile", "submit"]
+__all__ = ["OpenedAudio", "RawWindow", "TaskHandle", "open_audio", "prefetched",
+           "raw_window", "submit"]
