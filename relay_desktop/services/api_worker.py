@@ -81,15 +81,39 @@ class RequestHandle(QObject):
     def cancel(self) -> None:
         """Cancel: a pending request never starts; a running one sees its token cancelled."""
         self.token.cancel()
-        with self._worker._lock:
-            pending = self._state is _State.PENDING
-            if pending:
-                self._state = _State.DONE
-        if pending:
-            self._deliver("cancelled", None)
+        if self._worker.withdraw(self):
+            self.deliver("cancelled", None)
 
-    def _deliver(self, kind: str, payload: object) -> None:
-        """Emit on the GUI thread (called there by the worker's bridge)."""
+    # -- state, changed by the worker under its lock ---------------------------------------
+
+    @property
+    def is_pending(self) -> bool:
+        """Queued and not started (nor withdrawn)."""
+        return self._state is _State.PENDING
+
+    def take_if_pending(self) -> bool:
+        """Pending -> done (it will never run); whether it was pending."""
+        if self._state is not _State.PENDING:
+            return False
+        self._state = _State.DONE
+        return True
+
+    def start_if_pending(self) -> bool:
+        """Pending -> running; whether it was pending (a withdrawn one is skipped)."""
+        if self._state is not _State.PENDING:
+            return False
+        self._state = _State.RUNNING
+        return True
+
+    def mark_done(self) -> None:
+        self._state = _State.DONE
+
+    def deliver(self, kind: str, payload: object) -> None:
+        """Emit the outcome ("succeeded", "failed", "cancelled") or a "progress" step.
+
+        Called on the GUI thread, by the worker (through its bridge). The first
+        outcome wins; later ones, and progress after it, are dropped.
+        """
         if kind == "progress":
             if not self._delivered:
                 self.progress.emit(payload)
@@ -107,7 +131,7 @@ class RequestHandle(QObject):
         else:
             self.cancelled.emit()
         self.finished.emit()
-        self._worker._forget(self)
+        self._worker.forget(self)
 
 
 class _Bridge(QObject):
@@ -119,17 +143,17 @@ class _Bridge(QObject):
 
     deliver = Signal(object, str, object)
 
-    def __init__(self, worker: ApiWorker) -> None:
+    def __init__(self, on_status: Callable[[str, object], None]) -> None:
         super().__init__()
-        self._worker = worker
+        self._on_status = on_status
         self.deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
 
     @Slot(object, str, object)
     def _on_deliver(self, handle: RequestHandle | None, kind: str, payload: object) -> None:
         if handle is not None:
-            handle._deliver(kind, payload)
+            handle.deliver(kind, payload)
         else:
-            self._worker._on_status(kind, payload)
+            self._on_status(kind, payload)
 
 
 class _Loop(QObject):
@@ -149,7 +173,7 @@ class _Loop(QObject):
 
     @Slot()
     def run(self) -> None:
-        worker, bridge = self._worker, self._worker._bridge
+        worker = self._worker
         client: RelayClient | None = None
         setup_error: BaseException | None = None
         try:
@@ -158,24 +182,13 @@ class _Loop(QObject):
             log.warning("Could not create the API client: %s", exc)
             setup_error = exc
         try:
-            while True:
-                _, _, handle = worker._queue.get()
-                if handle is None:
-                    break
-                with worker._lock:
-                    if handle._state is not _State.PENDING:
-                        continue
-                    handle._state = _State.RUNNING
-                    worker._running = handle
-                bridge.deliver.emit(None, "busy", handle.description)
+            while (handle := worker.next_request()) is not None:
+                worker.post(None, "busy", handle.description)
                 kind, payload = self._execute(handle, client, setup_error)
-                with worker._lock:
-                    handle._state = _State.DONE
-                    worker._running = None
-                    idle = worker._queue.empty()
-                bridge.deliver.emit(handle, kind, payload)
+                idle = worker.request_finished(handle)
+                worker.post(handle, kind, payload)
                 if idle:
-                    bridge.deliver.emit(None, "idle", None)
+                    worker.post(None, "idle", None)
         finally:
             if client is not None:
                 try:
@@ -186,7 +199,7 @@ class _Loop(QObject):
 
     def _execute(self, handle: RequestHandle, client: RelayClient | None,
                  setup_error: BaseException | None) -> tuple[str, object]:
-        bridge = self._worker._bridge
+        post = self._worker.post
         if handle.token.cancelled:
             return "cancelled", None
         if client is None:
@@ -197,7 +210,7 @@ class _Loop(QObject):
             now = time.monotonic()
             if done >= total or now - last[0] >= PROGRESS_INTERVAL_S:
                 last[0] = now
-                bridge.deliver.emit(handle, "progress", (done, total))
+                post(handle, "progress", (done, total))
 
         try:
             result = handle.fn(client, handle.token, progress)
@@ -208,7 +221,7 @@ class _Loop(QObject):
                 return "cancelled", None
             if isinstance(exc, errors.ApiConnectionError | errors.ApiTimeoutError):
                 self._told_unreachable = True
-                bridge.deliver.emit(None, "unreachable", exc)
+                post(None, "unreachable", exc)
             elif isinstance(exc, errors.ApiStatusError):
                 self._tell_reachable()
             return "failed", exc
@@ -222,7 +235,7 @@ class _Loop(QObject):
         (one queued call less per request; the GUI sees every transition, in order)."""
         if self._told_unreachable:
             self._told_unreachable = False
-            self._worker._bridge.deliver.emit(None, "reachable", None)
+            self._worker.post(None, "reachable", None)
 
 
 class ApiWorker(QObject):
@@ -259,7 +272,7 @@ class ApiWorker(QObject):
         self._running: RequestHandle | None = None
         self._closing = False
         self.reachable = True
-        self._bridge = _Bridge(self)
+        self._bridge = _Bridge(self._on_status)
         self._thread = QThread()
         self._thread.setObjectName("relay-api")
         self._loop = _Loop(self, factory)
@@ -283,7 +296,7 @@ class ApiWorker(QObject):
         return self._thread.isRunning()
 
     def pending_count(self) -> int:
-        return sum(1 for h in self._handles if h._state is _State.PENDING)
+        return sum(1 for h in self._handles if h.is_pending)
 
     def submit(self, fn: Job, *, priority: Priority = Priority.USER,
                description: str = "") -> RequestHandle:
@@ -292,9 +305,9 @@ class ApiWorker(QObject):
         self._handles.add(handle)
         if self._closing:
             with self._lock:
-                handle._state = _State.DONE
+                handle.take_if_pending()
             handle.token.cancel()
-            self._bridge.deliver.emit(handle, "cancelled", None)
+            self.post(handle, "cancelled", None)
             return handle
         self._queue.put((int(priority), next(self._seq), handle))
         return handle
@@ -311,15 +324,14 @@ class ApiWorker(QObject):
             to_cancel = []
             with self._lock:
                 for handle in self._handles:
-                    if handle._state is _State.PENDING:
-                        handle._state = _State.DONE
+                    if handle.take_if_pending():
                         to_cancel.append(handle)
                 running = self._running
             if running is not None:
                 running.token.cancel()
             for handle in to_cancel:
                 handle.token.cancel()
-                handle._deliver("cancelled", None)
+                handle.deliver("cancelled", None)
             self._queue.put((-1, next(self._seq), None))
         if self._thread.wait(max(0, timeout_ms)):
             return True
@@ -327,8 +339,40 @@ class ApiWorker(QObject):
         _LINGERING.add(self._thread)  # never destroy a running QThread
         return False
 
-    def _forget(self, handle: RequestHandle) -> None:
+    # -- for the handles and the API thread's loop ----------------------------------------
+
+    def forget(self, handle: RequestHandle) -> None:
+        """A handle has delivered its outcome: the worker no longer holds it."""
         self._handles.discard(handle)
+
+    def withdraw(self, handle: RequestHandle) -> bool:
+        """Take a pending ``handle`` off the queue (it will never run); whether it was pending."""
+        with self._lock:
+            return handle.take_if_pending()
+
+    def next_request(self) -> RequestHandle | None:
+        """On the API thread: block for the next pending request and mark it running;
+        None once the worker is shutting down."""
+        while True:
+            _, _, handle = self._queue.get()
+            if handle is None:
+                return None
+            with self._lock:
+                if handle.start_if_pending():
+                    self._running = handle
+                    return handle
+
+    def request_finished(self, handle: RequestHandle) -> bool:
+        """On the API thread: ``handle`` has run; whether the queue is now empty."""
+        with self._lock:
+            handle.mark_done()
+            self._running = None
+            return self._queue.empty()
+
+    def post(self, handle: RequestHandle | None, kind: str, payload: object) -> None:
+        """From any thread: deliver to ``handle`` (or, with None, to the worker's status
+        signals) on the GUI thread."""
+        self._bridge.deliver.emit(handle, kind, payload)
 
     def _on_status(self, kind: str, payload: object) -> None:
         if kind == "busy":
