@@ -131,25 +131,35 @@ class _Runnable(QRunnable):
 
     def _run(self) -> None:
         handle = self.handle
-        emit = handle._outcome.emit
         if handle.is_cancelled:
-            emit("cancelled", None)
+            handle._outcome.emit("cancelled", None)
             return
-        try:
-            out = self.fn(*self.args, **self.kwargs)
-        except DecodeCancelled:
-            emit("cancelled", None)
-        except AudioDecodeError as exc:
-            emit("failed", str(exc))
-        except MemoryError:
-            emit("failed", f"{handle.description or 'The task'} ran out of memory.")
-        except Exception as exc:  # reported to the user, logged with its traceback
-            if isinstance(exc, RuntimeError) and "deleted" in str(exc):
-                raise  # the handle is gone: see run()
-            log.exception("audio task %s failed", handle.description)
-            emit("failed", f"{handle.description or 'The task'} failed: {exc}")
-        else:
-            emit("cancelled" if handle.is_cancelled else "finished", out)
+        kind, value = outcome_of(lambda: self.fn(*self.args, **self.kwargs),
+                                 handle.description or "The task")
+        if kind == "finished" and handle.is_cancelled:
+            kind, value = "cancelled", None
+        handle._outcome.emit(kind, value)
+
+
+def outcome_of(work: Callable[[], Any], what: str) -> tuple[str, object]:
+    """Run ``work`` and say how it ended: ("finished", result), ("cancelled", None) or
+    ("failed", sentence). ``what`` names it in sentences ("Opening x.wav failed: ...");
+    anything unexpected is logged with its traceback. A Qt object deleted under the
+    work (the app quitting) is raised, not reported: there is no one to tell.
+    """
+    try:
+        return "finished", work()
+    except DecodeCancelled:
+        return "cancelled", None
+    except AudioDecodeError as exc:
+        return "failed", str(exc)
+    except MemoryError:
+        return "failed", f"{what} ran out of memory."
+    except Exception as exc:  # reported to the user, logged with its traceback
+        if isinstance(exc, RuntimeError) and "deleted" in str(exc):
+            raise
+        log.exception("%s failed", what)
+        return "failed", f"{what} failed: {exc}"
 
 
 def submit(pool: QThreadPool, fn: Callable[..., Any], *args: Any, description: str = "",
@@ -307,5 +317,5 @@ def raw_window(pool: QThreadPool, path: Path, start: int, stop: int) -> TaskHand
                   priority=1)
 
 
-__all__ = ["OpenedAudio", "RawWindow", "TaskHandle", "open_audio", "prefetched",
+__all__ = ["OpenedAudio", "RawWindow", "TaskHandle", "open_audio", "outcome_of", "prefetched",
            "raw_window", "submit"]

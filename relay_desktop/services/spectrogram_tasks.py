@@ -6,25 +6,26 @@ other audio task, in the order asked (nearest the centre first). Background
 tiles (the neighbours of the view, the whole file at the overview zoom) wait
 in a queue of their own: one runs at a time, at a low priority, and none
 starts while a visible tile is in flight, so background work never holds a
-thread that visible work needs. Everything is cancellable; a new file (or
+thread that visible work needs. While the file is still being decoded for its
+waveform (:meth:`TileScheduler.hold_background`), background tiles wait: they
+would take a core from the decoding the user is watching. Everything is cancellable; a new file (or
 none) cancels all and drops late results of the old one.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 
-from relay_desktop.core.audio.decode import AudioDecodeError, CancelFlag, DecodeCancelled
+from relay_desktop.core.audio.decode import CancelFlag
 from relay_desktop.core.audio.spectrogram import TileKey
 from relay_desktop.core.audio.spectrogram_cache import TileSource
-
-log = logging.getLogger(__name__)
+from relay_desktop.services.audio_tasks import outcome_of
+from relay_desktop.services.thread_priority import lower_this_thread
 
 VISIBLE_PRIORITY = 2
 BACKGROUND_PRIORITY = -2
@@ -52,14 +53,19 @@ class TileScheduler(QObject):
     tile_failed = Signal(object, str)
     _outcome = Signal(object, str, object)  # worker -> GUI thread (queued)
 
-    def __init__(self, pool: QThreadPool, parent: QObject | None = None) -> None:
+    def __init__(self, pool: QThreadPool, parent: QObject | None = None, *,
+                 lower_priority: bool = False) -> None:
+        """``lower_priority``: jobs lower their thread's CPU priority (only for a pool
+        kept for background work, see :mod:`~relay_desktop.services.thread_priority`)."""
         super().__init__(parent)
         self._pool = pool
+        self._lower = lower_priority
         self._source: TileSource | None = None
         self._generation = 0
         self._visible: dict[TileKey, _Job] = {}
         self._running_background: dict[TileKey, _Job] = {}
         self._queue: deque[TileKey] = deque()
+        self._held = False
         self._outcome.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     # -- control ---------------------------------------------------------------------------
@@ -104,6 +110,24 @@ class TileScheduler(QObject):
         self._queue = deque(k for k in wanted if k not in self._running_background)
         self._pump()
 
+    def hold_background(self, held: bool) -> None:
+        """Start no background tile while ``held`` (queued ones wait; running ones finish)."""
+        self._held = held
+        self._pump()
+
+    @property
+    def background_held(self) -> bool:
+        return self._held
+
+    @property
+    def pool(self) -> QThreadPool:
+        return self._pool
+
+    @property
+    def lowers_priority(self) -> bool:
+        """Whether its jobs lower their thread's priority."""
+        return self._lower
+
     # -- state -----------------------------------------------------------------------------
 
     def visible_pending(self) -> int:
@@ -122,7 +146,7 @@ class TileScheduler(QObject):
     # -- running -------------------------------------------------------------------------
 
     def _pump(self) -> None:
-        while (self._queue and not self._visible
+        while (self._queue and not self._visible and not self._held
                and len(self._running_background) < BACKGROUND_LANES):
             self._start(self._queue.popleft(), background=True)
 
@@ -133,8 +157,11 @@ class TileScheduler(QObject):
         job = _Job(key, source, self._generation, background)
         (self._running_background if background else self._visible)[key] = job
         emit = self._outcome.emit
+        lower = self._lower
 
         def run() -> None:
+            if lower:
+                lower_this_thread()
             _run_job(job, emit)
 
         self._pool.start(run, BACKGROUND_PRIORITY if background else VISIBLE_PRIORITY)
@@ -160,16 +187,7 @@ def _run_job(job: _Job, send: Callable[[_Job, str, object], None]) -> None:
     if job.flag.is_cancelled:
         kind, value = "cancelled", None
     else:
-        try:
-            kind, value = "finished", job.source.load_or_compute(job.key, job.flag)
-        except DecodeCancelled:
-            kind, value = "cancelled", None
-        except AudioDecodeError as exc:
-            kind, value = "failed", str(exc)
-        except MemoryError:
-            kind, value = "failed", "The spectrogram ran out of memory."
-        except Exception as exc:  # reported as a sentence, logged with its traceback
-            log.exception("spectrogram tile %s failed", job.key)
-            kind, value = "failed", f"The spectrogram failed: {exc}"
+        kind, value = outcome_of(lambda: job.source.load_or_compute(job.key, job.flag),
+                                 "The spectrogram")
     with contextlib.suppress(RuntimeError):  # the scheduler is gone (its view closed)
         send(job, kind, value)

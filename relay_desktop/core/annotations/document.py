@@ -149,13 +149,13 @@ class AnnotationDocument:
         """The file's regions sorted by start (then id)."""
         return [self._regions[i] for _, i in self._index().get(audio_file_id, [])]
 
-    def regions_in_range(self, audio_file_id: str, start_ms: float, end_ms: float,
-                         max_length_ms: int | None = None) -> list[Region]:
+    def regions_in_range(self, audio_file_id: str, start_ms: float,
+                         end_ms: float) -> list[Region]:
         """Regions of a file that overlap ``[start_ms, end_ms]``."""
         entries = self._index().get(audio_file_id, [])
         if not entries:
             return []
-        longest = max_length_ms if max_length_ms is not None else self._longest(audio_file_id)
+        longest = self._longest(audio_file_id)
         lo = bisect.bisect_left(entries, (int(start_ms) - longest - 1, ""))
         hi = bisect.bisect_right(entries, (int(end_ms) + 1, "\uffff"))
         out = []

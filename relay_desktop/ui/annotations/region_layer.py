@@ -22,7 +22,6 @@ event filter on the waveform view.
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -94,7 +93,6 @@ class RegionLayer(RegionKeys, QObject):
         self._painted_file: str | None = None
         self._painters_stale = True
         self._pointer_s: float | None = None
-        self._longest_ms: int | None = None
         self._draft: list[RegionItem] = []
         self._edges: list[float] = []
         self._edge_owner: list[str] = []
@@ -198,7 +196,7 @@ class RegionLayer(RegionKeys, QObject):
         a, b = self.visible_range_s()
         margin = (b - a) * 0.1
         visible = doc.regions_in_range(self.audio_file_id, (a - margin) * 1000,
-                                       (b + margin) * 1000, self._longest_ms)
+                                       (b + margin) * 1000)
         self._index_edges(visible)
         self.summary_mode = len(visible) > ALL_ITEMS_MAX
         if self.summary_mode:
@@ -235,8 +233,6 @@ class RegionLayer(RegionKeys, QObject):
         arrays = region_arrays(regions, self.session.document.color_of)
         for painter in self._painters:
             painter.set_regions(arrays)
-        # the document finds the longest region by a scan per query: it is known here
-        self._longest_ms = math.ceil(arrays.max_len * 1000) + 1 if regions else 0
         self._painted_file = self.audio_file_id
         self._painters_stale = False
 
@@ -257,8 +253,7 @@ class RegionLayer(RegionKeys, QObject):
             return set()
         tol = POINTER_PX * self._pixel_s()
         near = self.session.document.regions_in_range(
-            self.audio_file_id, (t - tol) * 1000, (t + tol) * 1000,
-            None if self._painters_stale else self._longest_ms)
+            self.audio_file_id, (t - tol) * 1000, (t + tol) * 1000)
         if len(near) > POINTER_MAX:  # zoomed far out: the few nearest
             ms = t * 1000
             near = sorted(near, key=lambda r: min(abs(r.start_ms - ms), abs(r.end_ms - ms),
@@ -507,7 +502,6 @@ class RegionLayer(RegionKeys, QObject):
     # -- document and selection ----------------------------------------------------------
     def _on_document_changed(self, change: DocumentChange) -> None:
         self._painters_stale = True
-        self._longest_ms = None
         if self.summary_mode:
             self.refresh(force=True)
             return
