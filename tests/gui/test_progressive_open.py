@@ -101,10 +101,12 @@ def test_the_decoded_part_is_drawn_and_the_rest_is_pending(qtbot: Any, editor: A
         assert start <= BLOCK / RATE and end == pytest.approx(30.0)
         assert view.drawn_mode == "partial" and view.pending.isVisible()
         assert events == ["opened"] and not cached_pyramids(editor)
+        assert view.spectrogram.scheduler.background_held, "no tiles ahead while decoding"
     finally:
         gate.release()
     qtbot.waitUntil(lambda: events == ["opened", "decoded"], timeout=10000)
     assert editor.view.pending_span() is None and not editor.view.pending.isVisible()
+    assert not editor.view.spectrogram.scheduler.background_held
     assert editor.view.drawn_mode == "peaks" and editor.progress.isHidden()
     # stored once complete (file_decoded comes first: the copy is written after it)
     qtbot.waitUntil(lambda: len(cached_pyramids(editor)) == 1, timeout=5000)
@@ -167,6 +169,7 @@ def test_cancel_keeps_what_is_drawn_and_stores_nothing(qtbot: Any, editor: Audio
     span = editor.view.pending_span()
     assert span is not None and span[1] == pytest.approx(3.0)
     assert not editor.view.pending.decoding and not editor.view.decoding
+    assert not editor.view.spectrogram.scheduler.background_held
 
 
 def test_opening_another_file_mid_decode_drops_the_first(qtbot: Any, editor: AudioEditor,

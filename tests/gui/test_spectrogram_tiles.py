@@ -104,6 +104,25 @@ def test_visible_tiles_are_computed_before_background_ones(qtbot: Any, minute: P
     assert arrived == visible + plan_of(spec, 36.0, 44.0)
 
 
+def test_while_the_file_decodes_only_visible_tiles_are_computed(
+        qtbot: Any, minute: Path, one_thread: QThreadPool) -> None:
+    spec = plot_of(one_thread, minute)
+    arrived: list[TileKey] = []
+    spec.scheduler.tile_ready.connect(lambda tile: arrived.append(tile.key))
+    spec.hold_background(True)   # as the waveform view does while the file decodes
+    spec.update_range(20.0, 28.0, PIXELS)
+    visible = spec.wanted()
+    qtbot.waitUntil(lambda: spec.scheduler.visible_pending() == 0, timeout=10000)
+    one_thread.waitForDone(5000)
+    qtbot.wait(50)
+    assert arrived == visible
+    assert spec.scheduler.background_pending() > 0, "the rest waits, queued"
+    spec.hold_background(False)  # decoded: the neighbours and the whole file follow
+    settle(qtbot, spec)
+    qtbot.waitUntil(lambda: spec.scheduler.background_pending() == 0, timeout=10000)
+    assert arrived == visible + plan_of(spec, 20.0, 28.0)
+
+
 def test_a_new_file_stops_the_background_work(qtbot: Any, minute: Path, tmp_path: Path,
                                               one_thread: QThreadPool) -> None:
     spec = plot_of(one_thread, minute)

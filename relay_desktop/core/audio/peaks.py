@@ -59,8 +59,13 @@ def _minmax_col(col: np.ndarray, bucket: int, out: np.ndarray) -> None:
         # reduced down the columns of the transpose: element-wise (SIMD) passes over whole
         # rows, ~3x faster than a reduction along each short bucket
         shaped = col[: full * bucket].reshape(full, bucket).T
-        np.minimum.reduce(shaped, axis=0, out=out[:full, 0])
-        np.maximum.reduce(shaped, axis=0, out=out[:full, 1])
+        if col.dtype == out.dtype:
+            np.minimum.reduce(shaped, axis=0, out=out[:full, 0])
+            np.maximum.reduce(shaped, axis=0, out=out[:full, 1])
+        else:  # integers: reduced in their own type, then cast (casting inside the
+            # reduction into the strided float output costs twice the reduction)
+            out[:full, 0] = np.minimum.reduce(shaped, axis=0)
+            out[:full, 1] = np.maximum.reduce(shaped, axis=0)
     if n > full * bucket:
         tail = col[full * bucket:]
         out[full, 0] = tail.min()

@@ -83,13 +83,13 @@ class SpectrogramPlot(QObject):
     failed = Signal(str)
 
     def __init__(self, pool: QThreadPool, viewbox: pg.ViewBox,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, lower_priority: bool = False) -> None:
         super().__init__(parent)
         self.plot = pg.PlotItem(viewBox=viewbox, axisItems={"left": FrequencyAxisItem("left")})
         self.plot.hideAxis("bottom")
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
-        self.scheduler = TileScheduler(pool, self)
+        self.scheduler = TileScheduler(pool, self, lower_priority=lower_priority)
         self.scheduler.tile_ready.connect(self._tile_ready)
         self.scheduler.tile_failed.connect(self._tile_failed)
         self.window = DEFAULT_WINDOW
@@ -190,6 +190,10 @@ class SpectrogramPlot(QObject):
         self.scheduler.set_background(
             k for k in (*plan.nearby, *plan.overview) if k not in self._memory)
         self._prune()
+
+    def hold_background(self, held: bool) -> None:
+        """Compute only visible tiles while ``held`` (the file is still decoding)."""
+        self.scheduler.hold_background(held)
 
     def _tile_ready(self, tile: Tile) -> None:
         key = tile.key

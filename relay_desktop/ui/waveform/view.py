@@ -52,6 +52,7 @@ from relay_desktop.core.audio.decode import AudioInfo, nearest_zero_crossing
 from relay_desktop.core.audio.peaks import PeakPyramid
 from relay_desktop.core.keymap import EDITOR
 from relay_desktop.services.audio_tasks import RawWindow
+from relay_desktop.services.thread_priority import background_pool
 from relay_desktop.ui.shortcuts import command_for
 from relay_desktop.ui.waveform.items import WaveItem
 from relay_desktop.ui.waveform.message_overlay import MessageOverlay
@@ -134,7 +135,9 @@ class WaveformView(QWidget):
         self._glw.addItem(self.overview.plot, row=0, col=0)
         self._glw.addItem(self.detail, row=1, col=0)
         self._spec_vb = TimeViewBox(self)
-        self.spectrogram = SpectrogramPlot(self._pool, self._spec_vb, self)
+        # tiles run on threads that give way to decoding and drawing when cores are busy
+        self.spectrogram = SpectrogramPlot(background_pool(), self._spec_vb, self,
+                                           lower_priority=True)
         self.spectrogram.plot.getAxis("left").setWidth(AXIS_WIDTH)
         self.spectrogram.plot.setXLink(self.detail)
         self.spectrogram.failed.connect(self.show_message)
@@ -237,7 +240,7 @@ class WaveformView(QWidget):
         if window is not None:
             self._raw.hold(window)
         self._read_ahead = read_ahead
-        self._decoding = not pyramid.is_complete()
+        self._set_decoding(not pyramid.is_complete())
         self._decode_redraws.stop()
         self.clear_message()
         self.clear_selection()
@@ -263,6 +266,11 @@ class WaveformView(QWidget):
         self._wave.set_bounds(QRectF(0.0, -LANE_GAP * max(1, pyramid.channels) - 1.1, duration,
                                      LANE_GAP * max(1, pyramid.channels) + 2.2))
 
+    def _set_decoding(self, decoding: bool) -> None:
+        self._decoding = decoding
+        # tiles ahead of the view would take a core from the decoding being watched
+        self.spectrogram.hold_background(decoding)
+
     @property
     def decoding(self) -> bool:
         """Whether the shown file is still decoding (its pyramid growing)."""
@@ -280,7 +288,7 @@ class WaveformView(QWidget):
 
     def decoding_finished(self, info: AudioInfo) -> None:
         """The whole file decoded; ``info`` has its real length (shorter when truncated)."""
-        self._decoding = False
+        self._set_decoding(False)
         self._decode_redraws.stop()
         if self._pyramid is None:
             return
@@ -296,7 +304,7 @@ class WaveformView(QWidget):
 
     def decoding_stopped(self) -> None:
         """Decoding was cancelled: what arrived stays, the rest stays marked as not decoded."""
-        self._decoding = False
+        self._set_decoding(False)
         self._decode_redraws.stop()
         self.overview.refresh(decoding=False)
         self.refresh()
@@ -309,7 +317,7 @@ class WaveformView(QWidget):
         """Forget the file (the view shows nothing until the next ``set_audio``)."""
         self._path = self._info = self._pyramid = None
         self._raw.set_source(None, 0)
-        self._decoding = False
+        self._set_decoding(False)
         self._decode_redraws.stop()
         self._wave.clear()
         self.pending.clear()
