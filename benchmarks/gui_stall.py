@@ -16,6 +16,9 @@ no stall of 16 ms (one frame at 60 Hz) or more in any scenario.
 The cyclic GC is set up as the application's start-up sets it
 (:func:`relay_desktop.services.gc_tuning.settle_after_startup`);
 ``GUI_STALL_GC=default`` keeps CPython's defaults, for a before/after.
+Relay Local runs as the app starts it, ``--nice 10``
+(:data:`relay_desktop.services.local_workspace.SERVER_NICE`);
+``GUI_STALL_SERVER_NICE=0`` runs it at normal priority, for a before/after.
 ``GUI_STALL_STACKS=1`` prints, for each scenario's worst stalls, the GUI
 thread's stack samples and GC time (see :mod:`benchmarks._stall_watch`); the
 JSON always names the hotspot of each scenario's worst stall.
@@ -268,6 +271,7 @@ def run(quick: bool) -> dict[str, Any]:
     from benchmarks._stall_watch import StallWatch, enabled_stack_report
     from relay_desktop.api import RelayClient
     from relay_desktop.services.gc_tuning import settle_after_startup
+    from relay_desktop.services.local_workspace import SERVER_NICE
     from tests.support.fault_server import FaultServer, Reply
     from tests.support.live_server import LiveServer
 
@@ -277,10 +281,11 @@ def run(quick: bool) -> dict[str, Any]:
     uploads = 20 if quick else 50
     watch = StallWatch(threshold_ms=TARGET_MS)
     gc_tuned = os.environ.get("GUI_STALL_GC", "app") != "default"
+    server_nice = int(os.environ.get("GUI_STALL_SERVER_NICE", SERVER_NICE))
     stalls: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp:
         os.environ.setdefault("RELAY_DESKTOP_HOME", str(Path(tmp) / "home"))
-        with LiveServer(Path(tmp) / "server") as server:
+        with LiveServer(Path(tmp) / "server", serve_args=("--nice", str(server_nice))) as server:
             url, key = server.base_url, server.api_key
             with RelayClient(url, key) as client:
                 dataset = client.datasets.create("gui-stall", artifact_types=[{"name": "click"}])
@@ -332,6 +337,7 @@ def run(quick: bool) -> dict[str, Any]:
     return benchmarks.result(
         "gui_stall", value, baseline, "ms", f"longest stall < {TARGET_MS:.0f} ms", met,
         stall_ms={name: round(ms, 2) for name, ms in stalls.items()},
+        server_nice=server_nice,
         gc_settings="app start-up (objects frozen after start-up)" if gc_tuned
         else "CPython defaults",
         stalls_over_target={name: watch.stall_summary(name) for name in ["idle", *stalls]},

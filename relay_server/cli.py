@@ -76,9 +76,25 @@ def http_protocol() -> type[asyncio.Protocol] | str:
     return BodyPassingProtocol
 
 
+def lower_priority(nice: int) -> None:
+    """Run this process (every thread started from now on) ``nice`` steps below normal.
+
+    Called before anything starts a thread (numpy's BLAS threads included), since on
+    Linux each thread has its own nice value and inherits its creator's. Where the OS
+    has no ``nice`` (Windows) the server runs at normal priority.
+    """
+    if nice <= 0:
+        return
+    if not hasattr(os, "nice"):
+        logging.getLogger(__name__).info("--nice is not supported here; normal priority")
+        return
+    os.nice(min(nice, 19))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve; on a full or read-only data folder, stop at once with a sentence, not a
     traceback (a server that cannot open its database has nothing to answer with)."""
+    lower_priority(args.nice)
     from pathlib import Path
 
     from relay_server.config import default_data_dir
@@ -236,6 +252,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    lower_priority(args.nice)
     from relay_server.jobs.worker import run_worker
 
     return run_worker(_settings(args))
@@ -256,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "on other machines (default: $RELAY_QUEUE_URL, else SQLite in the "
                             "data folder)")
 
+    def add_nice(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--nice", type=int, default=0, metavar="N",
+                       help="run N steps (1-19) below normal CPU priority, so interactive "
+                            "programs on the same machine go first (the desktop app starts "
+                            "Relay Local with 10)")
+
     serve = sub.add_parser("serve", help="run the API server")
     add_data_dir(serve)
     add_queue_url(serve)
@@ -265,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true")
     serve.add_argument("--exit-with-parent", action="store_true",
                        help="shut down when stdin closes (the app that started it is gone)")
+    add_nice(serve)
     serve.set_defaults(func=cmd_serve)
 
     key = sub.add_parser("create-key", help="create an API key (printed as the last line)")
@@ -297,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="consume background tasks from the shared queue")
     add_data_dir(worker)
     add_queue_url(worker)
+    add_nice(worker)
     worker.set_defaults(func=cmd_worker)
     return parser
 

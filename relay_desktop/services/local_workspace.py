@@ -57,6 +57,11 @@ def server_command(python: str | None = None) -> list[str]:
     return [python or sys.executable, "-m", "relay_server"]
 
 
+#: Relay Local runs this many steps below normal CPU priority: training, inference and
+#: audio processing take the cores only when the app is not drawing or decoding
+SERVER_NICE = 10
+
+
 def _server_env() -> dict[str, str]:
     env = dict(os.environ)
     for name in ("RELAY_DATABASE_URL", "RELAY_DATA_DIR", "QT_QPA_PLATFORM", "RELAY_API_KEY",
@@ -221,7 +226,8 @@ class LocalWorkspace(QObject):
         try:
             proc = subprocess.Popen(
                 [*self.server_command, "serve", "--data-dir", str(self.data_dir),
-                 "--host", "127.0.0.1", "--port", str(port), "--exit-with-parent"],
+                 "--host", "127.0.0.1", "--port", str(port), "--exit-with-parent",
+                 "--nice", str(SERVER_NICE)],
                 # stdin stays open and unused: when this process dies, however it dies, the
                 # OS closes it and the server shuts itself down (--exit-with-parent)
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, text=True,

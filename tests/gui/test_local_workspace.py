@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,16 @@ from relay_desktop.app import Application
 from relay_desktop.core.connections import LOCAL_ID
 from relay_desktop.core.paths import AppPaths
 from relay_desktop.services.credentials import CredentialStore
-from relay_desktop.services.local_workspace import SEED_MARKER, LocalWorkspace
+from relay_desktop.services.local_workspace import SEED_MARKER, SERVER_NICE, LocalWorkspace
+
+
+def thread_nice_values(pid: int) -> set[int]:
+    """The nice value of every thread of process ``pid`` (Linux: field 19 of each stat)."""
+    values = set()
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        values.add(int(fields[16]))  # fields after "comm)" start at field 3
+    return values
 
 
 @pytest.fixture
@@ -39,6 +50,11 @@ def test_starts_serves_restarts_after_a_crash_and_stops(
         page = client.datasets.list()
     assert workspace.credentials.get(LOCAL_ID) == key
     assert (workspace.data_dir / "server.log").exists()
+    if sys.platform.startswith("linux"):  # every thread, BLAS and job threads included,
+        # runs below the app's priority: drawing and decoding go first on busy cores
+        assert workspace.proc is not None
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert thread_nice_values(workspace.proc.pid) == {min(19, own + SERVER_NICE)}
     # the demo seed either worked (marker written) or said why, without stopping anything
     seeded = (workspace.data_dir / SEED_MARKER).exists()
     assert seeded or seed_problems, "a failed seed must be visible"

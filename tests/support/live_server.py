@@ -59,6 +59,7 @@ class LiveServer:
     base_url: str = ""
     proc: subprocess.Popen[str] | None = None
     log_path: Path | None = None
+    serve_args: tuple[str, ...] = ()  # more options for ``serve`` (e.g. the app's --nice)
 
     def start(self, timeout: float = 60.0) -> LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,7 @@ class LiveServer:
         log = open(self.log_path, "a")  # noqa: SIM115 - owned by the process lifetime
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "relay_server", "serve", "--data-dir", str(self.data_dir),
-             "--host", "127.0.0.1", "--port", "0"],
+             "--host", "127.0.0.1", "--port", "0", *self.serve_args],
             stdout=subprocess.PIPE, stderr=log, text=True, env=self.env,
         )
         assert self.proc.stdout is not None
