@@ -18,8 +18,12 @@ time the uploads alone, not decoding competing for the same CPUs.
 
 Also measured during each of our runs: the longest GUI event-loop stall (a 5 ms
 QTimer, as in gui_stall) and the client's memory growth (peak RSS over the start,
-psutil). Targets: at least 2x faster, stall < 50 ms, growth < 100 MB. ``met`` is
-the link reading's; ``loopback_met`` says whether the loopback one meets them too.
+psutil). Targets: at least 2x faster, stall < 50 ms, growth < 100 MB, read both
+ways: ``met`` only when both readings meet them (``link_met``, ``loopback_met``).
+``value``/``baseline``/``ratio`` are the link reading's. The server is started as
+the app starts Relay Local (``--nice 10``; ``UPLOAD_MANAGER_SERVER_NICE=0`` for
+normal priority), and the link's own CPU time is reported (``link_relay_cpu_s``):
+on a real network it would not share this machine's cores.
 """
 
 from __future__ import annotations
@@ -157,16 +161,20 @@ def _reading(name: str, url: str, key: str, root: Path, paths: list[Path],
 def run(quick: bool) -> dict[str, Any]:
     qt_app()
     import benchmarks
+    from relay_desktop.services.local_workspace import SERVER_NICE
     from tests.support.latency_link import LatencyLink
     from tests.support.live_server import LiveServer, server_env
 
+    # Relay Local as the app starts it; UPLOAD_MANAGER_SERVER_NICE=0: normal priority
+    server_nice = int(os.environ.get("UPLOAD_MANAGER_SERVER_NICE", SERVER_NICE))
     count = 40 if quick else 200
     lanes = 3
     readings: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="relay-bench-uploads-") as tmp:
         root = Path(tmp)
         paths = write_files(root / "drop", count, 5 * MB)
-        with LiveServer(root / "server", env=server_env({"RELAY_WORKERS": "0"})) as server:
+        with LiveServer(root / "server", env=server_env({"RELAY_WORKERS": "0"}),
+                        serve_args=("--nice", str(server_nice))) as server:
             readings["loopback"] = _reading("loopback", server.base_url, server.api_key, root,
                                             paths, lanes)
             with LatencyLink(server.base_url, one_way_ms=LINK_RTT_MS / 2) as link:
@@ -179,8 +187,9 @@ def run(quick: bool) -> dict[str, Any]:
         "upload_manager", linked["seconds"], linked["baseline_s"], "s until all confirmed",
         f">= {TARGET_SPEEDUP:g}x faster with {lanes} lanes, stall < {TARGET_STALL_MS:g} ms, "
         f"growth < {TARGET_GROWTH_MB:g} MB (read over a {LINK_RTT_MS:g} ms link and over "
-        "loopback)", linked["met"], ratio=linked["ratio"], files=count, file_mb=5, lanes=lanes,
-        link_rtt_ms=LINK_RTT_MS, loopback_met=loop["met"],
+        "loopback)", linked["met"] and loop["met"], ratio=linked["ratio"], files=count,
+        file_mb=5, lanes=lanes, link_rtt_ms=LINK_RTT_MS, link_met=linked["met"],
+        loopback_met=loop["met"], server_nice=server_nice,
         **{f"{name}_{key}": value for name, reading in readings.items()
            for key, value in reading.items() if key != "met"},
         load_average_1m=round(os.getloadavg()[0], 2))
