@@ -1,15 +1,18 @@
-"""Spectrogram tiles on the thread pool: visible tiles first, the rest in the background.
+"""Spectrogram tiles on a thread pool: visible tiles first, the rest in the background.
 
 :class:`TileScheduler` runs ``TileSource.load_or_compute`` for one file at a
-time. Visible tiles go to the pool at once, at a higher priority than any
-other audio task, in the order asked (nearest the centre first). Background
-tiles (the neighbours of the view, the whole file at the overview zoom) wait
-in a queue of their own: one runs at a time, at a low priority, and none
-starts while a visible tile is in flight, so background work never holds a
-thread that visible work needs. While the file is still being decoded for its
-waveform (:meth:`TileScheduler.hold_background`), background tiles wait: they
-would take a core from the decoding the user is watching. Everything is cancellable; a new file (or
-none) cancels all and drops late results of the old one.
+time. Visible tiles go to the pool at once, ahead of anything else queued there,
+in the order asked (nearest the centre first). Background tiles (the neighbours
+of the view, the whole file at the overview zoom) wait in a queue of their own:
+one runs at a time, at a low priority, and none starts while a visible tile is
+in flight, so background work never holds a thread that visible work needs.
+While the file is still being decoded for its waveform
+(:meth:`TileScheduler.hold_background`) background tiles wait too: they would
+take a core from the decoding the user is watching. The waveform view gives the
+scheduler a pool of its own whose threads run below normal priority
+(``lower_priority``; :mod:`~relay_desktop.services.thread_priority`).
+Everything is cancellable; a new file (or none) cancels all and drops late
+results of the old one.
 """
 
 from __future__ import annotations

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +18,7 @@ import requests
 from tests.server.conftest import Api
 from tests.server.test_audio_upload import make_audio, request_upload, wait_processed
 from tests.support.live_server import LiveServer, server_env
+from tests.support.moto_s3 import moto_s3
 
 BUCKET = "relay-test"
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -30,40 +27,11 @@ AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
 boto3 = pytest.importorskip("boto3")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto S3 server on a free loopback port, with one bucket."""
-    exe = shutil.which("moto_server") or str(Path(__import__("sys").executable).parent /
-                                             "moto_server")
-    if not Path(exe).exists():
-        pytest.skip("moto[server] is not installed")
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(url, timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.1)
-        _client(url).create_bucket(Bucket=BUCKET)
+    with moto_s3(tmp_path_factory.mktemp("moto"), BUCKET) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 def _client(endpoint: str):  # type: ignore[no-untyped-def]
