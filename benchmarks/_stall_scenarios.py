@@ -116,16 +116,10 @@ def upload_files(app: Any, base_url: str, api_key: str, root: Path, count: int, 
 
     Returns (longest stall in ms, files ready, seconds).
     """
-    from PySide6.QtCore import QThreadPool
-
+    from benchmarks._bench_context import bench_context
     from benchmarks.upload_manager import write_files
     from relay_desktop.api import RelayClient
-    from relay_desktop.core.paths import AppPaths
-    from relay_desktop.core.settings import Settings
     from relay_desktop.core.uploads.state import UploadState, UploadTarget
-    from relay_desktop.services.activity import ActivityTracker
-    from relay_desktop.services.api_worker import ApiWorker
-    from relay_desktop.services.context import AppContext, ConnectionInfo
     from relay_desktop.services.upload_manager import UploadManager
     from relay_desktop.ui.uploads import UploadQueuePanel
 
@@ -133,14 +127,8 @@ def upload_files(app: Any, base_url: str, api_key: str, root: Path, count: int, 
     with RelayClient(base_url, api_key) as client:
         dataset_id = client.datasets.create(f"stall-upload-{uuid.uuid4().hex[:6]}",
                                             ["glitch"]).id
-    paths = AppPaths(root / "home" / "data", root / "home" / "cache",
-                     root / "home" / "config").ensure()
-    worker = ApiWorker(base_url, api_key)
-    pool = QThreadPool()
-    context = AppContext(worker=worker, connection=ConnectionInfo("bench", base_url, False,
-                                                                  "bench"),
-                         settings=Settings(paths.config / "settings.json"), paths=paths,
-                         thread_pool=pool, activity=ActivityTracker())
+    context = bench_context(base_url, api_key, root / "home")
+    worker = context.worker
     context.uploads = manager = UploadManager(context)
     panel = UploadQueuePanel()
     panel.resize(900, 500)

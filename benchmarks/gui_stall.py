@@ -193,14 +193,10 @@ def poll_jobs(app: Any, base_url: str, api_key: str, home: Path, seconds: float,
     open, job updates received, epochs seen, epoch at the stall). The second figure
     is this scenario's own baseline: training takes the machine's cores.
     """
-    from PySide6.QtCore import QThreadPool, QTimer
+    from PySide6.QtCore import QTimer
 
+    from benchmarks._bench_context import bench_context
     from relay_desktop.api import RelayClient
-    from relay_desktop.core.paths import AppPaths
-    from relay_desktop.core.settings import Settings
-    from relay_desktop.services.activity import ActivityTracker
-    from relay_desktop.services.api_worker import ApiWorker
-    from relay_desktop.services.context import AppContext, ConnectionInfo
     from relay_desktop.services.job_monitor import JobMonitor
     from relay_desktop.ui.jobs import JobsPanel
     from tests.support.trainable import DEMO_TYPES, build_trainable
@@ -219,12 +215,8 @@ def poll_jobs(app: Any, base_url: str, api_key: str, home: Path, seconds: float,
     idle.start()
     _run_loop(seconds / 2)
     training_only = idle.stop()
-    worker = ApiWorker(base_url, api_key)
-    paths = AppPaths(home / "data", home / "cache", home / "config").ensure()
-    pool = QThreadPool()
-    context = AppContext(worker=worker, connection=ConnectionInfo("bench", base_url),
-                         settings=Settings(paths.config / "settings.json"), paths=paths,
-                         thread_pool=pool, activity=ActivityTracker())
+    context = bench_context(base_url, api_key, home)
+    worker = context.worker
     context.monitor = JobMonitor(worker)
     panel = JobsPanel()
     panel.resize(900, 600)

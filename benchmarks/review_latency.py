@@ -133,15 +133,10 @@ def _baseline(app: Any, rows: int, steps: int) -> list[float]:
 
 def run(quick: bool) -> dict[str, Any]:
     app = qt_app()
-    from PySide6.QtCore import QThreadPool
     from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+    from benchmarks._bench_context import bench_context
     from relay_desktop.api import RelayClient
-    from relay_desktop.core.paths import AppPaths
-    from relay_desktop.core.settings import Settings
-    from relay_desktop.services.activity import ActivityTracker
-    from relay_desktop.services.api_worker import ApiWorker
-    from relay_desktop.services.context import AppContext, ConnectionInfo
     from relay_desktop.ui.labelling import LabellingPanel
     from relay_desktop.ui.review.panel import ReviewPanel
     from relay_desktop.ui.waveform.editor import AudioEditor
@@ -151,14 +146,8 @@ def run(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, LiveServer(Path(tmp) / "server") as server:
         with RelayClient(server.base_url, server.api_key) as client:
             job_id, _ds = build_review_job(server, client)
-        paths = AppPaths(Path(tmp) / "data", Path(tmp) / "cache", Path(tmp) / "config").ensure()
-        worker = ApiWorker(server.base_url, server.api_key, timeout=(5.0, 30.0))
-        pool = QThreadPool()
-        pool.setMaxThreadCount(2)
-        context = AppContext(worker=worker,
-                             connection=ConnectionInfo("bench", server.base_url, False, "bench"),
-                             settings=Settings(paths.config / "settings.json"), paths=paths,
-                             thread_pool=pool, activity=ActivityTracker())
+        context = bench_context(server.base_url, server.api_key, Path(tmp), threads=2)
+        worker, pool = context.worker, context.thread_pool
         window = QWidget()
         row = QHBoxLayout(window)
         editor, labelling, panel = AudioEditor(context), LabellingPanel(), ReviewPanel()

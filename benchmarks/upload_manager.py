@@ -79,23 +79,16 @@ def _timed_manager(url: str, key: str, dataset: str, drop: Path, count: int, lan
                    home_root: Path) -> dict[str, Any]:
     """Our upload manager on ``drop`` (real event loop): seconds, stall, memory, failures."""
     import psutil
-    from PySide6.QtCore import QThreadPool, QTimer
+    from PySide6.QtCore import QTimer
 
+    from benchmarks._bench_context import bench_context
     from benchmarks.gui_stall import StallProbe, _run_loop
-    from relay_desktop.core.paths import AppPaths
-    from relay_desktop.core.settings import Settings
     from relay_desktop.core.uploads.state import UploadState, UploadTarget
-    from relay_desktop.services.activity import ActivityTracker
-    from relay_desktop.services.api_worker import ApiWorker
-    from relay_desktop.services.context import AppContext, ConnectionInfo
     from relay_desktop.services.upload_manager import UploadManager
 
     proc = psutil.Process()
-    home = AppPaths(home_root / "data", home_root / "cache", home_root / "config").ensure()
-    worker = ApiWorker(url, key, timeout=(5.0, 120.0))
-    context = AppContext(worker=worker, connection=ConnectionInfo("bench", url, False, "bench"),
-                         settings=Settings(home.config / "settings.json"), paths=home,
-                         thread_pool=QThreadPool(), activity=ActivityTracker())
+    context = bench_context(url, key, home_root, timeout=(5.0, 120.0))
+    worker = context.worker
     manager = UploadManager(context)
     manager.set_lanes(lanes)
     _run_loop(0.3)
