@@ -31,8 +31,9 @@ class ConnectionInfo:
 class AppContext:
     """Shared services of one connected window.
 
-    ``worker`` runs API calls; ``thread_pool`` runs decode/peak/spectrogram tasks
-    (never on the GUI thread nor the API thread); ``activity`` feeds the status bar;
+    ``worker`` runs API calls; ``thread_pool`` runs decode, peak and raw-window tasks
+    (never on the GUI thread nor the API thread; spectrogram tiles have a pool of their
+    own, ``thread_priority.background_pool``); ``activity`` feeds the status bar;
     ``uploads`` is the connection's upload queue (set once it has started);
     ``monitor`` follows processing files and running jobs (one per connection).
     """
