@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+from relay_desktop.core.audio.lru_files import evict_oldest, oldest_first
+
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _CHUNK = 1 << 20
 
@@ -171,29 +173,24 @@ class AudioCache:
         with self._lock:
             self._pinned.discard(digest)
 
-    def entries(self) -> list[Path]:
-        """Cached audio files, least recently used first."""
+    def _sized_entries(self) -> list[tuple[Path, int]]:
         if not self.root.is_dir():
             return []
-        files = [p for p in self.root.glob("??/*") if p.is_file() and not p.name.startswith(".")]
-        return sorted(files, key=lambda p: p.stat().st_mtime)
+        return oldest_first(p for p in self.root.glob("??/*")
+                            if p.is_file() and not p.name.startswith("."))
+
+    def entries(self) -> list[Path]:
+        """Cached audio files, least recently used first."""
+        return [path for path, _size in self._sized_entries()]
 
     def total_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.entries())
+        return sum(size for _path, size in self._sized_entries())
 
     def evict(self) -> list[Path]:
         """Remove least recently used unpinned files until the cache fits; return them."""
-        removed: list[Path] = []
         with self._lock:
-            files = self.entries()
-            total = sum(p.stat().st_size for p in files)
-            for path in files:
-                if total <= self.max_bytes:
-                    break
-                if path.name.split(".", 1)[0] in self._pinned:
-                    continue
-                size = path.stat().st_size
-                path.unlink(missing_ok=True)
-                total -= size
-                removed.append(path)
+            removed, _left = evict_oldest(
+                self._sized_entries(), self.max_bytes,
+                remove=lambda path: path.unlink(missing_ok=True),
+                keep=lambda path: path.name.split(".", 1)[0] in self._pinned)
         return removed

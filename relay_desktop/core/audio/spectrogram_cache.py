@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from relay_desktop.core.audio.decode import CancelCheck
+from relay_desktop.core.audio.lru_files import evict_oldest, oldest_first
 from relay_desktop.core.audio.peaks import fingerprint
 from relay_desktop.core.audio.spectrogram import TILE_COLUMNS, Tile, TileKey, compute_tile
 
@@ -100,17 +101,14 @@ class SpectrogramTileCache:
         if over:
             self.evict()
 
-    def entries(self) -> list[Path]:
-        """Stored tiles, least recently used first."""
+    def _sized_entries(self) -> list[tuple[Path, int]]:
         if not self.root.is_dir():
             return []
-        found = []
-        for path in self.root.glob("??/*/*.npy"):
-            try:
-                found.append((path.stat().st_mtime, path))
-            except OSError:
-                continue
-        return [p for _m, p in sorted(found)]
+        return oldest_first(self.root.glob("??/*/*.npy"))
+
+    def entries(self) -> list[Path]:
+        """Stored tiles, least recently used first."""
+        return [path for path, _size in self._sized_entries()]
 
     def total_bytes(self) -> int:
         return self._scan_total()
@@ -118,33 +116,14 @@ class SpectrogramTileCache:
     def evict(self) -> int:
         """Remove least recently used tiles until the folder fits; return how many."""
         with self._lock:
-            files = self.entries()
-            sizes = []
-            for path in files:
-                try:
-                    sizes.append(path.stat().st_size)
-                except OSError:
-                    sizes.append(0)
-            total = sum(sizes)
+            files = self._sized_entries()
+            total = sum(size for _path, size in files)
             limit = self.max_bytes * _EVICT_TO if total > self.max_bytes else self.max_bytes
-            removed = 0
-            for path, size in zip(files, sizes, strict=True):
-                if total <= limit:
-                    break
-                self._discard(path)
-                total -= size
-                removed += 1
-            self._total = total
-            return removed
+            removed, self._total = evict_oldest(files, limit, remove=self._discard)
+            return len(removed)
 
     def _scan_total(self) -> int:
-        total = 0
-        for path in self.entries():
-            try:
-                total += path.stat().st_size
-            except OSError:
-                continue
-        return total
+        return sum(size for _path, size in self._sized_entries())
 
     def _discard(self, path: Path) -> None:
         try:
