@@ -260,13 +260,13 @@ def _open(path: Path, cache: PeakCache | None, content_hash: str | None,
     info = probe(path)
     key: str | None = None
     if cache is not None:
-        cached = cache.open(path, content_hash)
-        if cached is not None:
-            return OpenedAudio(info, cached, _first_window(path, info, at))
-        try:
+        try:  # the key is read once: to look the file up, and to store it after decoding
             key = cache.key_of(path, content_hash)
         except OSError:
             key = None  # unreadable metadata: decode anyway, store nothing
+        cached = cache.load(key) if key is not None else None
+        if cached is not None:
+            return OpenedAudio(info, cached, _first_window(path, info, at))
     pyramid = GrowingPyramid.for_file(info)
     window = _first_window(path, info, at)
     handle.report_started(OpenedAudio(info, pyramid, window))

@@ -394,6 +394,10 @@ class PeakCache:
             key = fingerprint(path, content_hash)
         except OSError:
             return None
+        return self.load(key)
+
+    def load(self, key: str) -> PeakPyramid | None:
+        """The pyramid stored under ``key`` (see :meth:`key_of`), or None."""
         return PeakPyramid.load(self.folder_for(key))
 
     def build(self, path: Path | str, content_hash: str | None = None, *,
