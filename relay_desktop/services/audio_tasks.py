@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
@@ -34,11 +34,13 @@ from relay_desktop.core.audio.decode import (
     probe,
     read_window,
 )
-from relay_desktop.core.audio.peaks import PeakCache, PeakPyramid, Prefetch
+from relay_desktop.core.audio.peaks import PeakCache, PeakPyramid
 from relay_desktop.core.audio.progressive import GrowingPyramid
 from relay_desktop.core.audio.seeking import raw_window_span, seeks_fast
+from relay_desktop.services.parallel_decode import decoded_spans
 
 log = logging.getLogger(__name__)
+_Piece = TypeVar("_Piece")
 #: an open at a window waits at most this long for its window to be drawn before decoding
 FIRST_WINDOW_WAIT_S = 0.25
 _LIVE: set[TaskHandle] = set()
@@ -222,6 +224,15 @@ def prefetched(blocks: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndar
                 thread.join(0.05)
 
 
+class Pacer(Protocol):
+    """Wraps what decoding yields (blocks or reduced spans), e.g. to pace it in tests.
+
+    It must yield the same pieces in the same order.
+    """
+
+    def __call__(self, pieces: Iterator[_Piece]) -> Iterator[_Piece]: ...
+
+
 @dataclass(frozen=True)
 class OpenedAudio:
     """What opening a file produces: its header and its peak pyramid.
@@ -256,7 +267,7 @@ def _first_window(path: Path, info: AudioInfo, at: tuple[float, float] | None) -
 
 def _open(path: Path, cache: PeakCache | None, content_hash: str | None,
           handle: TaskHandle, block_frames: int = DEFAULT_BLOCK_FRAMES,
-          pacer: Prefetch | None = None, at: tuple[float, float] | None = None) -> OpenedAudio:
+          pacer: Pacer | None = None, at: tuple[float, float] | None = None) -> OpenedAudio:
     info = probe(path)
     key: str | None = None
     if cache is not None:
@@ -274,12 +285,18 @@ def _open(path: Path, cache: PeakCache | None, content_hash: str | None,
         # the window first: decoding the rest competes for the CPU with drawing it
         handle.wait_to_go_on(FIRST_WINDOW_WAIT_S)
 
-    def ahead(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-        blocks = prefetched(blocks)
-        return pacer(blocks) if pacer is not None else blocks
+    if seeks_fast(info):  # spans decoded on several threads, absorbed in order
+        spans = decoded_spans(path, info, block_frames, cancelled=handle.flag)
+        pyramid.fill_spans(pacer(spans) if pacer is not None else spans,
+                           handle.report_progress)
+    else:  # one stream, decoded ahead of its reduction on a helper thread
 
-    pyramid.decode(path, block_frames, cancelled=handle.flag, progress=handle.report_progress,
-                   prefetch=ahead)
+        def ahead(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+            blocks = prefetched(blocks)
+            return pacer(blocks) if pacer is not None else blocks
+
+        pyramid.decode(path, block_frames, cancelled=handle.flag,
+                       progress=handle.report_progress, prefetch=ahead)
     if cache is not None and key is not None and not handle.is_cancelled:
         cache.store(path, pyramid, key)
     return OpenedAudio(info, pyramid)
@@ -287,7 +304,7 @@ def _open(path: Path, cache: PeakCache | None, content_hash: str | None,
 
 def open_audio(pool: QThreadPool, path: Path, cache: PeakCache | None,
                content_hash: str | None = None, *, block_frames: int = DEFAULT_BLOCK_FRAMES,
-               pacer: Prefetch | None = None,
+               pacer: Pacer | None = None,
                at: tuple[float, float] | None = None) -> TaskHandle:
     """Probe ``path`` and get its peak pyramid (cached, or built in one decoding pass).
 
@@ -296,8 +313,9 @@ def open_audio(pool: QThreadPool, path: Path, cache: PeakCache | None,
     when it is cancelled. Queued ahead of spectrogram tiles (the user is waiting).
     With ``at`` (start_s, end_s) and a format that seeks fast,
     that window's samples are read first and come with the first result
-    (``OpenedAudio.window``). ``pacer`` wraps the decoded blocks (e.g. to pace them
-    in tests); it must yield the same blocks in the same order.
+    (``OpenedAudio.window``). Such a format is also decoded on several threads at
+    once (:mod:`~relay_desktop.services.parallel_decode`); others stream on one.
+    ``pacer`` wraps what decoding yields (see :class:`Pacer`).
     """
     return submit(pool, _open, Path(path), cache, content_hash, block_frames=block_frames,
                   pacer=pacer, at=at, description=f"Opening {Path(path).name}",
@@ -317,5 +335,5 @@ def raw_window(pool: QThreadPool, path: Path, start: int, stop: int) -> TaskHand
                   priority=1)
 
 
-__all__ = ["OpenedAudio", "RawWindow", "TaskHandle", "open_audio", "outcome_of", "prefetched",
-           "raw_window", "submit"]
+__all__ = ["OpenedAudio", "Pacer", "RawWindow", "TaskHandle", "open_audio", "outcome_of",
+           "prefetched", "raw_window", "submit"]

@@ -151,3 +151,14 @@ def test_decoding_ahead_gives_the_same_pyramid_and_stops_cleanly(tmp_path: Path)
 
     with pytest.raises(AudioDecodeError, match="broken"):
         list(prefetched(failing()))
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_reduce_level_agrees_with_a_plain_reduction_of_each_group(factor: int,
+                                                                  lanes: int) -> None:
+    level = np.random.default_rng(factor).standard_normal((1001, lanes, 2)).astype(np.float32)
+    groups = [level[i:i + factor] for i in range(0, len(level), factor)]
+    expected = np.stack([np.stack([g[..., 0].min(axis=0), g[..., 1].max(axis=0)], axis=-1)
+                         for g in groups])
+    np.testing.assert_array_equal(reduce_level(level, factor), expected)

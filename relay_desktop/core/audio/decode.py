@@ -154,6 +154,20 @@ def iter_blocks(path: Path | str, block_frames: int = DEFAULT_BLOCK_FRAMES, *,
             raise _explain(path, exc) from exc
 
 
+def read_frames(snd: sf.SoundFile, start: int, count: int, dtype: str) -> np.ndarray:
+    """Frames ``[start, start + count)`` of the open ``snd`` as ``(n, channels)`` ``dtype``.
+
+    Fewer come back where the file ends (a truncated file ends early);
+    libsndfile's failures become an :class:`AudioDecodeError` in words.
+    """
+    try:
+        if snd.tell() != start:
+            snd.seek(start)
+        return snd.read(count, dtype=dtype, always_2d=True)
+    except (RuntimeError, sf.LibsndfileError, ValueError) as exc:
+        raise _explain(Path(snd.name), exc) from exc
+
+
 def read_window(path: Path | str, start: int, stop: int) -> np.ndarray:
     """Read frames ``[start, stop)`` of ``path`` as a new ``(n, channels)`` float32 array.
 

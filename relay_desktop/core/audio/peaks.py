@@ -87,14 +87,22 @@ def minmax(data: np.ndarray, bucket: int) -> np.ndarray:
 
 def reduce_level(level: np.ndarray, factor: int = FACTOR) -> np.ndarray:
     """Combine every ``factor`` buckets of ``level`` into one (the last may be partial)."""
+    if factor < 2:
+        return np.array(level, dtype=np.float32)
     n, lanes, _ = level.shape
     count = -(-n // factor)
     out = np.empty((count, lanes, 2), dtype=np.float32)
     full = n // factor
     if full:
-        shaped = level[: full * factor].reshape(full, factor, lanes, 2)
-        np.min(shaped[..., 0], axis=1, out=out[:full, :, 0])
-        np.max(shaped[..., 1], axis=1, out=out[:full, :, 1])
+        # element-wise over every factor-th bucket (a reduction along the short axis of a
+        # strided view is 2-6x slower)
+        body = level[: full * factor]
+        mins, maxs = out[:full, :, 0], out[:full, :, 1]
+        np.minimum(body[0::factor, :, 0], body[1::factor, :, 0], out=mins)
+        np.maximum(body[0::factor, :, 1], body[1::factor, :, 1], out=maxs)
+        for j in range(2, factor):
+            np.minimum(mins, body[j::factor, :, 0], out=mins)
+            np.maximum(maxs, body[j::factor, :, 1], out=maxs)
     if count > full:
         tail = level[full * factor:]
         out[full, :, 0] = tail[..., 0].min(axis=0)

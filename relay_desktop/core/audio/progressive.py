@@ -42,6 +42,7 @@ from relay_desktop.core.audio.peaks import (
     Prefetch,
     reduce_level,
 )
+from relay_desktop.core.audio.spans import ReducedSpan
 
 #: decoded frames are published (coarser levels updated) in steps of at least this many
 #: frames (~22 ms of 48 kHz audio; far more often than anyone redraws), except the first
@@ -130,13 +131,42 @@ class GrowingPyramid(PeakPyramid):
         if progress is not None:
             progress(self.frames, self.frames)
 
+    def fill_spans(self, spans: Iterable[ReducedSpan], progress: Progress | None = None) -> None:
+        """Absorb spans reduced by :func:`~relay_desktop.core.audio.spans.reduce_span`.
+
+        They must come in file order; a span that ends the file ends the pass (a
+        truncated file shrinks to what it held). ``progress`` as in :meth:`fill`.
+        """
+        frames = 0
+        for span in spans:
+            if span.start != frames:
+                raise ValueError(f"span at frame {span.start} given when {frames} was next")
+            frames += span.frames
+            self._append(span.level0)
+            if progress is not None and not span.ends_file:
+                progress(self.decoded_frames, self.frames)
+            if span.ends_file:
+                break
+        if frames == 0:
+            raise AudioDecodeError("The audio contains no samples.")
+        if frames != self.frames:
+            self._truncate(np.array(self.levels[0][: self._filled[0]]), frames)
+        self.decoded_frames = self.frames
+        self.complete = True
+        if progress is not None:
+            progress(self.frames, self.frames)
+
     def _absorb(self, level0: np.ndarray, count: int) -> None:
         """Copy level-0 buckets up to ``count`` in and update the coarser levels' new range."""
-        count = min(count, len(self.levels[0]))
+        self._append(level0[self._filled[0]: min(count, len(self.levels[0]))])
+
+    def _append(self, buckets: np.ndarray) -> None:
+        """Write level-0 ``buckets`` after those filled, then the coarser levels' new range."""
         start = self._filled[0]
+        count = min(start + len(buckets), len(self.levels[0]))
         if count <= start:
             return
-        self.levels[0][start:count] = level0[start:count]
+        self.levels[0][start:count] = buckets[: count - start]
         self._filled[0] = count
         below_start, below_count = start, count
         for k in range(1, len(self.levels)):

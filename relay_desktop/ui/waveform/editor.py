@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 
 from relay_desktop.core.audio.cache import AudioCache
 from relay_desktop.core.audio.decode import AudioInfo
-from relay_desktop.core.audio.peaks import PeakCache, Prefetch
+from relay_desktop.core.audio.peaks import PeakCache
 from relay_desktop.core.audio.seeking import seeks_fast
 from relay_desktop.core.audio.timefmt import format_time
 from relay_desktop.core.paths import AppPaths
@@ -136,7 +136,7 @@ class AudioEditor(QWidget):
         self._pending: str | None = None  # playback asked for while there was no device
         #: frames per decoded block, and a wrapper of the block stream (pacing, in tests)
         self.decode_block_frames = OPEN_BLOCK_FRAMES
-        self.decode_pacer: Prefetch | None = None
+        self.decode_pacer: audio_tasks.Pacer | None = None
         self._decoded_sent = False
         self._progress_shown = 0.0
 
