@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -286,9 +287,9 @@ def _open(path: Path, cache: PeakCache | None, content_hash: str | None,
         handle.wait_to_go_on(FIRST_WINDOW_WAIT_S)
 
     if seeks_fast(info):  # spans decoded on several threads, absorbed in order
-        spans = decoded_spans(path, info, block_frames, cancelled=handle.flag)
-        pyramid.fill_spans(pacer(spans) if pacer is not None else spans,
-                           handle.report_progress)
+        with closing(decoded_spans(path, info, block_frames, cancelled=handle.flag)) as spans:
+            pyramid.fill_spans(pacer(spans) if pacer is not None else spans,
+                               handle.report_progress)
     else:  # one stream, decoded ahead of its reduction on a helper thread
 
         def ahead(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 from relay_desktop.core.audio.decode import (
@@ -39,30 +39,31 @@ class _SpanBoard:
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self.awaited = 0
-        self.end = count          # the first span not to decode (the file ended before it)
-        self.stopped = False
+        self._awaited = 0
+        self._end = count          # the first span not to decode (the file ended before it)
+        self._stopped = False
         self._done: dict[int, ReducedSpan | BaseException] = {}
         self._cond = threading.Condition()
 
     def may_decode(self, index: int) -> bool:
         """Wait until ``index`` is within reach; False when it is no longer wanted."""
         with self._cond:
-            while not self.stopped and index < self.end and index >= self.awaited + AHEAD_SPANS:
+            while (not self._stopped and index < self._end
+                   and index >= self._awaited + AHEAD_SPANS):
                 self._cond.wait()
-            return not self.stopped and index < self.end
+            return not self._stopped and index < self._end
 
     def put(self, index: int, result: ReducedSpan | BaseException) -> None:
         with self._cond:
             self._done[index] = result
             if isinstance(result, ReducedSpan) and result.ends_file:
-                self.end = min(self.end, index + 1)
+                self._end = min(self._end, index + 1)
             self._cond.notify_all()
 
     def take(self, index: int, cancelled: CancelCheck | None) -> ReducedSpan | None:
         """Span ``index`` once decoded (its error raised); None when cancelled meanwhile."""
         with self._cond:
-            self.awaited = index
+            self._awaited = index
             self._cond.notify_all()
             while True:
                 if cancelled is not None and cancelled():
@@ -77,13 +78,13 @@ class _SpanBoard:
 
     def stop(self) -> None:
         with self._cond:
-            self.stopped = True
+            self._stopped = True
             self._cond.notify_all()
 
 
 def decoded_spans(path: Path, info: AudioInfo, block_frames: int, *,
                   workers: int | None = None,
-                  cancelled: CancelCheck | None = None) -> Iterator[ReducedSpan]:
+                  cancelled: CancelCheck | None = None) -> Generator[ReducedSpan, None, None]:
     """The reduced spans of ``path`` (``info`` its header) in file order, decoded in parallel.
 
     A span that ends the file early (truncated) is the last one; an error in a
