@@ -231,3 +231,25 @@ def test_a_time_typed_into_the_transport_goes_there(qtbot: Any, editor: AudioEdi
     entry.edit.setText("12")
     qtbot.keyClick(entry.edit, Qt.Key.Key_Escape)
     assert not entry.is_editing() and editor.view.playhead() == pytest.approx(42.5)
+
+
+def test_the_progress_bar_follows_decoding_and_stays_hidden_once_done(
+        qtbot: Any, editor: AudioEditor, tmp_path: Path) -> None:
+    path = write_audio(tmp_path / "a.flac", seconds=30.0)
+    gate = gated(editor, allowed=2)
+    decoded: list[object] = []
+    editor.file_decoded.connect(decoded.append)
+    try:
+        with qtbot.waitSignal(editor.file_opened, timeout=10000):
+            editor.open_file(path)
+        qtbot.waitUntil(lambda: editor.progress.format().startswith("Decoding ")
+                        and editor.progress.value() > 0, timeout=5000)
+        shown = editor.progress.value()
+        gate.release(40)   # many more spans within one throttle interval: one more update
+        qtbot.waitUntil(lambda: editor.progress.value() > shown, timeout=5000)
+        assert not editor.progress.isHidden()
+    finally:
+        gate.release()
+    qtbot.waitUntil(lambda: bool(decoded), timeout=10000)
+    qtbot.wait(250)   # past the throttle's interval: a late update must not show it again
+    assert editor.progress.isHidden() and editor.cancel_button.isHidden()
