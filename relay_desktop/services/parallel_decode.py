@@ -27,6 +27,9 @@ from relay_desktop.core.audio.spans import ReducedSpan, reduce_span, span_count,
 
 #: spans a thread may run ahead of the one the caller waits for
 AHEAD_SPANS = 8
+#: the most samples (frames x channels) one span holds: a thread's block stays ~8 MB as
+#: 4-byte samples however many channels the file has
+MAX_SPAN_SAMPLES = 1 << 21
 
 
 def decode_workers() -> int:
@@ -87,11 +90,12 @@ def decoded_spans(path: Path, info: AudioInfo, block_frames: int, *,
                   cancelled: CancelCheck | None = None) -> Generator[ReducedSpan, None, None]:
     """The reduced spans of ``path`` (``info`` its header) in file order, decoded in parallel.
 
+    Spans are ``block_frames`` long (fewer for many channels: ``MAX_SPAN_SAMPLES``).
     A span that ends the file early (truncated) is the last one; an error in a
     thread is raised here when its span is reached. ``cancelled()`` is checked
     between spans (DecodeCancelled). Stopping early stops the threads.
     """
-    span_frames = span_length(block_frames)
+    span_frames = span_length(min(block_frames, MAX_SPAN_SAMPLES // max(1, info.channels)))
     board = _SpanBoard(span_count(info.frames, span_frames))
     count = min(workers or decode_workers(), board.count)
 

@@ -135,3 +135,16 @@ def test_workers_follow_the_cores_within_two_to_four(monkeypatch: pytest.MonkeyP
     for cores, expected in ((1, 2), (2, 2), (3, 3), (16, 4), (None, 2)):
         monkeypatch.setattr(parallel_decode.os, "cpu_count", lambda c=cores: c)
         assert parallel_decode.decode_workers() == expected
+
+
+def test_spans_of_many_channels_are_shorter_so_a_threads_block_stays_small(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel_decode, "MAX_SPAN_SAMPLES", 8192)
+    path = write(tmp_path / "a.wav", "PCM_16", channels=8)
+    info = probe(path)
+    spans = list(decoded_spans(path, info, 1 << 20))
+    assert {s.asked for s in spans[:-1]} == {1024}   # 8192 samples / 8 channels
+    pyramid = GrowingPyramid.for_file(info)
+    pyramid.fill_spans(iter(spans))
+    for ours, theirs in zip(pyramid.levels, PeakPyramid.from_file(path).levels, strict=True):
+        assert np.array_equal(ours, theirs)
