@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from relay_desktop.core.audio.cache import AudioCache, remote_key
 from relay_desktop.services import audio_tasks
+from relay_desktop.services.api_worker import Priority
 
 _DOWNLOAD_UNAVAILABLE = ("NotSupported", "NotFound", "Conflict")
 
@@ -91,8 +92,13 @@ class AudioFetcher(QObject):
         self._pool = pool or QThreadPool.globalInstance()
         self._jobs: set[FetchJob] = set()
 
-    def fetch(self, dataset_id: str, audio_file: Any) -> FetchJob:
-        """Start fetching ``audio_file`` (a ``models.AudioFile``) of ``dataset_id``."""
+    def fetch(self, dataset_id: str, audio_file: Any,
+              priority: Priority = Priority.USER) -> FetchJob:
+        """Start fetching ``audio_file`` (a ``models.AudioFile``) of ``dataset_id``.
+
+        ``priority``: the download's place in the API thread's queue (BACKGROUND for a
+        file fetched ahead of its opening).
+        """
         audio_id = str(audio_file.id)
         name = getattr(audio_file, "filename", audio_id)
         job = FetchJob(f"Downloading {name}", self)
@@ -119,7 +125,8 @@ class AudioFetcher(QObject):
                 dest.unlink(missing_ok=True)
                 raise
 
-        handle = self._worker.submit(download, description=job.description)
+        handle = self._worker.submit(download, priority=priority,
+                                     description=job.description)
         job._handle = handle
         handle.progress.connect(lambda p, j=job: self._progress(j, p))
         handle.succeeded.connect(lambda path, j=job: self._downloaded(j, key, path))

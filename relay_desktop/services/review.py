@@ -73,6 +73,7 @@ class ReviewService(QObject):
         #: model id -> its artifact types (what 1-9 choose for a file not from a dataset)
         self.model_types: dict[str, list[str]] = {}
         self._downloaded: dict[str, Path] = {}
+        self._prepared: set[str] = set()  # inference file ids made ready ahead of opening
         self._pending: dict[str, Mapping[str, Any] | Callable[[], Mapping[str, Any]]] = {}
         self._lock = threading.Lock()
         self._timer = QTimer(self)
@@ -144,14 +145,52 @@ class ReviewService(QObject):
         """
         self._open_seq += 1
         seq = self._open_seq
+
+        def wanted() -> bool:
+            return seq == self._open_seq and not self.closed
+
+        def open_audio(dataset_id: str, audio: Any) -> None:
+            if wanted():
+                self.file_opening.emit(file, audio)
+                editor.open_audio(dataset_id, audio, at=at)
+
+        def open_path(path: Path) -> None:
+            if wanted():
+                self.file_opening.emit(file, None)
+                editor.open_file(path, display_name=file.original_filename, at=at)
+
+        handle = self._resolve(job_id, file, Priority.USER, open_audio, open_path)
+        if handle is not None:
+            handle.failed.connect(lambda exc: self._fail(
+                f"{file.original_filename} could not be opened: {exc}"))
+        return handle
+
+    def prepare_file(self, editor: Any, job_id: str, file: InferenceFile) -> None:
+        """Get ``file`` ready in ``editor`` before it is opened (its audio on this computer,
+        its peaks cached: see ``editor.prefetcher``), as background work; once per file."""
+        if file.id in self._prepared or self.closed:
+            return
+        self._prepared.add(file.id)
+        handle = self._resolve(job_id, file, Priority.BACKGROUND,
+                               editor.prefetcher.prepare_audio, editor.prefetcher.prepare_path)
+        if handle is not None:  # opening it for real will say what went wrong
+            handle.failed.connect(lambda exc: log.debug("Preparing %s failed: %s",
+                                                        file.original_filename, exc))
+
+    def _resolve(self, job_id: str, file: InferenceFile, priority: Priority,
+                 on_audio: Callable[[str, Any], Any],
+                 on_path: Callable[[Path], Any]) -> RequestHandle | None:
+        """Find ``file``'s audio: ``on_audio(dataset_id, AudioFile)`` for a dataset's file,
+        ``on_path(path)`` for an uploaded one once downloaded into the audio cache folder.
+
+        At once (returning None) when known; else the request made, at ``priority``.
+        """
         if is_from_dataset(file):
             ds, audio_id = str(file.source_dataset_id), str(file.source_audio_id)
 
             def fetched(audio: Any) -> None:
                 self._audio[(ds, audio_id)] = audio
-                if seq == self._open_seq and not self.closed:
-                    self.file_opening.emit(file, audio)
-                    editor.open_audio(ds, audio, at=at)
+                on_audio(ds, audio)
 
             known = self._audio.get((ds, audio_id))
             if known is not None:
@@ -159,36 +198,32 @@ class ReviewService(QObject):
                 return None
             handle = self.context.worker.submit(
                 lambda client, cancel, _p: client.audio.get(ds, audio_id, cancel=cancel),
-                priority=Priority.USER, description="Opening a detection's audio")
+                priority=priority, description="Reading a detection's audio record")
             handle.succeeded.connect(fetched)
-        else:
-            dest = downloaded_path(self.context.paths.audio_cache, job_id, file)
+            return handle
+        dest = downloaded_path(self.context.paths.audio_cache, job_id, file)
 
-            def downloaded(path: Path) -> None:
-                self._downloaded[file.id] = path
-                if seq == self._open_seq and not self.closed:
-                    self.file_opening.emit(file, None)
-                    editor.open_file(path, display_name=file.original_filename, at=at)
+        def downloaded(path: Path) -> None:
+            self._downloaded[file.id] = path
+            on_path(path)
 
-            if file.id in self._downloaded:
-                downloaded(self._downloaded[file.id])
-                return None
+        if file.id in self._downloaded:
+            downloaded(self._downloaded[file.id])
+            return None
 
-            def download(client: Any, cancel: Any, progress: Any) -> Path:
-                if dest.exists():
-                    return dest
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                part = dest.with_name(dest.name + ".part")
-                client.inference_jobs.download_file(job_id, file.id, part, progress=progress,
-                                                    cancel=cancel)
-                part.replace(dest)
+        def download(client: Any, cancel: Any, progress: Any) -> Path:
+            if dest.exists():
                 return dest
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            part = dest.with_name(dest.name + ".part")
+            client.inference_jobs.download_file(job_id, file.id, part, progress=progress,
+                                                cancel=cancel)
+            part.replace(dest)
+            return dest
 
-            handle = self.context.worker.submit(download, priority=Priority.USER,
-                                                description="Downloading an inference file")
-            handle.succeeded.connect(downloaded)
-        handle.failed.connect(lambda exc: self._fail(
-            f"{file.original_filename} could not be opened: {exc}"))
+        handle = self.context.worker.submit(download, priority=priority,
+                                            description="Downloading an inference file")
+        handle.succeeded.connect(downloaded)
         return handle
 
     # -- drafts ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
@@ -24,6 +25,7 @@ from pytestqt.qtbot import QtBot
 
 from relay_desktop.api import RelayClient
 from relay_desktop.api.models import InferenceJob
+from relay_desktop.core.audio.progressive import GrowingPyramid
 from relay_desktop.core.review.queue import ACCEPTED, PENDING, REJECTED
 from relay_desktop.services.context import AppContext
 from relay_desktop.services.review import downloaded_path
@@ -148,6 +150,29 @@ def test_the_queue_is_ordered_and_shows_each_detection(
                for k in panel.lane.visible_keys())
     panel.threshold.slider.setValue(0)
     assert len(queue) == queue.total()
+    _close(panel, labelling, editor)
+
+
+def test_the_next_file_is_ready_before_the_reviewer_reaches_it(
+        qtbot: QtBot, app_context: AppContext, reviewed: Reviewed) -> None:
+    panel, editor, labelling = _panel(qtbot, app_context)
+    prepared: list[Path] = []
+    editor.prefetcher.prepared.connect(prepared.append)
+    _start(qtbot, panel, reviewed.job)
+    queue, first = panel.queue, panel.current()
+    assert queue is not None and first is not None
+    next_id = queue.next_file_after(first.key)
+    assert next_id is not None and next_id != first.file_id
+    # fetched and its peaks built in the background while the first file is reviewed
+    qtbot.waitUntil(lambda: len(prepared) == 1, timeout=30_000)
+    assert editor.peak_cache.open(prepared[0], editor.audio_cache.digest_of(prepared[0]))
+    growing: list[bool] = []
+    editor.file_opened.connect(
+        lambda _info: growing.append(isinstance(editor.view.pyramid, GrowingPyramid)))
+    with qtbot.waitSignal(editor.file_decoded, timeout=30_000):
+        panel.show_file(reviewed.job, next_id)
+    assert growing == [False], "opened from the peak cache, complete at once"
+    assert editor.view.path == prepared[0]
     _close(panel, labelling, editor)
 
 

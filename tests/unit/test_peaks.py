@@ -15,6 +15,7 @@ from relay_desktop.core.audio.peaks import (
     PeakCache,
     PeakPyramid,
     PeakReducer,
+    fingerprint,
     minmax,
     reduce_level,
 )
@@ -162,3 +163,24 @@ def test_reduce_level_agrees_with_a_plain_reduction_of_each_group(factor: int,
     expected = np.stack([np.stack([g[..., 0].min(axis=0), g[..., 1].max(axis=0)], axis=-1)
                          for g in groups])
     np.testing.assert_array_equal(reduce_level(level, factor), expected)
+
+
+def test_peaks_of_a_file_in_the_audio_cache_survive_the_cache_touching_it(
+        tmp_path: Path) -> None:
+    from relay_desktop.core.audio.cache import AudioCache
+
+    src = tmp_path / "take.wav"
+    sf.write(str(src), np.linspace(-0.5, 0.5, 20_000, dtype=np.float32), 16000)
+    audio = AudioCache(tmp_path / "audio")
+    cached = audio.add(src)
+    digest = audio.digest_of(cached)
+    assert digest is not None
+    peaks = PeakCache(tmp_path / "peaks")
+    peaks.build(cached, digest)
+    os.utime(cached, ns=(1, 1))            # an old mtime, then a hit touches it again
+    assert audio.get(digest) == cached
+    assert peaks.open(cached, digest) is not None, "a hit of the audio cache kept its peaks"
+    # a file known only by its path: a new mtime may mean new content, so a new key
+    key = fingerprint(src)
+    os.utime(src, ns=(2, 2))
+    assert fingerprint(src) != key

@@ -118,3 +118,15 @@ def test_store_round_trip_is_atomic(tmp_path: Path) -> None:
     assert store.load("other scope", "job-1") is None
     path.write_text("{not json")
     assert store.load("http://server", "job-1") is None
+
+
+def test_the_next_file_is_the_first_other_file_down_the_visible_queue() -> None:
+    q = queue(order="time")   # a: 50, 300, 900; b: 100, 500
+    assert q.next_file_after(("a", 1)) == "b" and q.next_file_after(("a", 2)) == "b"
+    assert q.next_file_after(("b", 1)) is None   # the last file: nothing after it
+    q.set_order("confidence")   # a 0.95, b 0.9, a 0.7, b 0.5, a 0.3
+    assert q.next_file_after(("a", 1)) == "b" and q.next_file_after(("b", 0)) == "a"
+    q.set_threshold(0.6)        # a 0.95, b 0.9, a 0.7: b's 0.5 is hidden
+    assert q.next_file_after(("a", 0)) is None
+    assert q.next_file_after(("b", 1)) is None   # hidden itself
+    assert q.next_file_after(None) is None

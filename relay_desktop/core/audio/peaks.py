@@ -12,8 +12,9 @@ Memory stays bounded: blocks are reduced as they are decoded, only level 0
 On disk a pyramid is a folder ``<peak_cache>/<key>/`` with ``meta.json`` and
 one ``level<k>.npy`` per level, opened memory-mapped, so reopening is instant.
 The key is a hash of the file size, its modification time and a sample of its
-content (head and tail, 64 KiB each) -- or of a full content hash when the
-caller knows it (files in the audio cache are named by theirs). A changed file
+content (head and tail, 64 KiB each) -- or of its size and full content hash
+when the caller knows it (files in the audio cache are named by theirs, and
+their mtimes change as the cache uses them). A changed file
 gets a new key; the stale folder for the same path is removed.
 """
 
@@ -368,18 +369,22 @@ class PeakPyramid:
 
 
 def fingerprint(path: Path | str, content_hash: str | None = None) -> str:
-    """Cache key of ``path``: size + mtime + (full or sampled) content hash."""
+    """Cache key of ``path``: its size and full content hash when known, else its size,
+    mtime and a sampled content hash.
+
+    A known content hash names the content alone: the audio cache touches its files'
+    mtimes as it uses them, which must not make their peaks look stale.
+    """
     path = Path(path)
     st = path.stat()
-    h = hashlib.sha1(f"v{FORMAT_VERSION}:{st.st_size}:{st.st_mtime_ns}".encode())
     if content_hash:
-        h.update(content_hash.encode())
-    else:
-        with path.open("rb") as fh:
+        return hashlib.sha1(f"v{FORMAT_VERSION}:{st.st_size}:{content_hash}".encode()).hexdigest()
+    h = hashlib.sha1(f"v{FORMAT_VERSION}:{st.st_size}:{st.st_mtime_ns}".encode())
+    with path.open("rb") as fh:
+        h.update(fh.read(_SAMPLE_BYTES))
+        if st.st_size > 2 * _SAMPLE_BYTES:
+            fh.seek(-_SAMPLE_BYTES, os.SEEK_END)
             h.update(fh.read(_SAMPLE_BYTES))
-            if st.st_size > 2 * _SAMPLE_BYTES:
-                fh.seek(-_SAMPLE_BYTES, os.SEEK_END)
-                h.update(fh.read(_SAMPLE_BYTES))
     return h.hexdigest()
 
 

@@ -193,6 +193,19 @@ class ReviewQueue:
         return sorted((i for i in self._items.values() if i.file_id == file_id),
                       key=lambda i: (i.detection.start_ms, i.index))
 
+    def next_file_after(self, key: Key | None) -> str | None:
+        """The file of the first visible item after ``key`` that is in another file
+        (the file a reviewer reaches next going down the queue); None when none is."""
+        row = self._pos.get(key) if key is not None else None
+        if row is None:
+            return None
+        here = self._items[self._view[row]].file_id
+        for other in self._view[row + 1:]:
+            file_id = self._items[other].file_id
+            if file_id != here:
+                return file_id
+        return None
+
     @property
     def cursor(self) -> Key | None:
         return self._cursor

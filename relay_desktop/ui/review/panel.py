@@ -389,6 +389,15 @@ class ReviewPanel(QWidget):
             self.editor.player.play_range(max(0, item.start_ms - CONTEXT_MS),
                                           item.end_ms + CONTEXT_MS)
         self.item_shown.emit(item.key)
+        self._prepare_next_file(item)
+
+    def _prepare_next_file(self, item: ReviewItem) -> None:
+        """Get the file the queue reaches next ready (audio fetched, peaks cached)."""
+        if self.queue is None or self.service is None or self.job is None:
+            return
+        next_id = self.queue.next_file_after(item.key)
+        if next_id is not None and next_id in self.files:
+            self.service.prepare_file(self.editor, self.job.id, self.files[next_id])
 
     def _refresh_lane(self) -> None:
         if self.lane is None:

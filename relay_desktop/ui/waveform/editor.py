@@ -49,6 +49,7 @@ from relay_desktop.core.audio.timefmt import format_time
 from relay_desktop.core.paths import AppPaths
 from relay_desktop.services import audio_tasks
 from relay_desktop.services.audio_fetch import AudioFetcher, FetchJob
+from relay_desktop.services.audio_prefetch import AudioPrefetcher
 from relay_desktop.services.audio_tasks import OpenedAudio, TaskHandle
 from relay_desktop.services.player import NO_OUTPUT, Player
 from relay_desktop.ui.elided_label import ElidedLabel
@@ -128,6 +129,8 @@ class AudioEditor(QWidget):
             fetcher = AudioFetcher(context.worker, self.audio_cache, context.connection.base_url,
                                    self._pool, self)
         self.fetcher = fetcher
+        #: gets files ready ahead of their opening (the review's next file)
+        self.prefetcher = AudioPrefetcher(fetcher, self.peak_cache, self.audio_cache, self)
         self._open_task: TaskHandle | None = None
         self._fetch_job: FetchJob | None = None
         self._opened: OpenedAudio | None = None
@@ -501,6 +504,7 @@ class AudioEditor(QWidget):
     def shutdown(self) -> None:
         """Stop playback and loading (call before the window goes away)."""
         self.cancel_loading()
+        self.prefetcher.shutdown()
         self.player.shutdown()
 
 
