@@ -92,6 +92,14 @@ class AudioFetcher(QObject):
         self._pool = pool or QThreadPool.globalInstance()
         self._jobs: set[FetchJob] = set()
 
+    def _key(self, dataset_id: str, audio_file: Any) -> str:
+        return remote_key(self._base_url, dataset_id, str(audio_file.id),
+                          getattr(audio_file, "file_size", 0))
+
+    def cached(self, dataset_id: str, audio_file: Any) -> Path | None:
+        """The audio cache's copy of ``audio_file``, already downloaded; None when not."""
+        return self.cache.lookup_remote(self._key(dataset_id, audio_file))
+
     def fetch(self, dataset_id: str, audio_file: Any,
               priority: Priority = Priority.USER) -> FetchJob:
         """Start fetching ``audio_file`` (a ``models.AudioFile``) of ``dataset_id``.
@@ -105,7 +113,7 @@ class AudioFetcher(QObject):
         self._jobs.add(job)
         for sig in (job.finished, job.failed, job.cancelled):
             sig.connect(lambda *_a, j=job: self._jobs.discard(j))
-        key = remote_key(self._base_url, dataset_id, audio_id, getattr(audio_file, "file_size", 0))
+        key = self._key(dataset_id, audio_file)
         cached = self.cache.lookup_remote(key)
         if cached is not None:
             QTimer.singleShot(0, lambda: job.finished.emit(cached))

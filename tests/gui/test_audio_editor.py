@@ -142,10 +142,10 @@ def test_open_audio_downloads_from_the_server_into_the_cache(
     assert cached.read_bytes() == src.read_bytes()
     assert ed.properties.text().startswith("upload.wav")
     assert progress and progress[-1][0] == src.stat().st_size
-    # the second time it comes from the cache: no download task at all
+    # the second time it comes from the cache: opened at once, no fetch at all
     with qtbot.waitSignal(ed.file_opened, timeout=20000):
-        job2 = ed.open_audio(ds.id, audio)
-        assert job2 is not None and job2._handle is None
+        assert ed.fetcher is not None and ed.fetcher.cached(ds.id, audio) == cached
+        assert ed.open_audio(ds.id, audio) is None
     assert ed.view.path == cached
     ed.shutdown()
 

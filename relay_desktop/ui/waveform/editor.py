@@ -277,15 +277,24 @@ class AudioEditor(QWidget):
     def open_audio(self, dataset_id: str, audio_file: Any, *,
                    at: tuple[float, float] | None = None) -> FetchJob | None:
         """Fetch a dataset's audio file (download or local copy), then open it (``at``: see
-        :meth:`open_file`)."""
+        :meth:`open_file`).
+
+        Returns the fetch started; None when the file was already in the audio cache
+        (opened at once) or there is no connection to fetch it with.
+        """
         if self.fetcher is None:
             self._open_failed("This editor has no connection to fetch audio with.", None)
+            return None
+        name = getattr(audio_file, "filename", str(audio_file.id))
+        cached = self.fetcher.cached(dataset_id, audio_file)
+        if cached is not None:  # no fetch, no event-loop turn before the open
+            self.audio_changing.emit(audio_file)
+            self._open_path(cached, name, at)
             return None
         self.cancel_loading()
         self.player.unload()
         self.view.clear()
         self.audio_changing.emit(audio_file)
-        name = getattr(audio_file, "filename", str(audio_file.id))
         self.view.show_message(f"Fetching {name}…")
         self.properties.setText(name)
         job = self.fetcher.fetch(dataset_id, audio_file)
