@@ -53,6 +53,9 @@ class FetchJob(QObject):
     def __init__(self, description: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.description = description
+        #: the local copy when the file was already in the audio cache (no download;
+        #: ``finished`` still follows, on the next event-loop turn)
+        self.cached_path: Path | None = None
         self._handle: Any = None
         self._cancelled = False
         self.done = False
@@ -92,14 +95,6 @@ class AudioFetcher(QObject):
         self._pool = pool or QThreadPool.globalInstance()
         self._jobs: set[FetchJob] = set()
 
-    def _key(self, dataset_id: str, audio_file: Any) -> str:
-        return remote_key(self._base_url, dataset_id, str(audio_file.id),
-                          getattr(audio_file, "file_size", 0))
-
-    def cached(self, dataset_id: str, audio_file: Any) -> Path | None:
-        """The audio cache's copy of ``audio_file``, already downloaded; None when not."""
-        return self.cache.lookup_remote(self._key(dataset_id, audio_file))
-
     def fetch(self, dataset_id: str, audio_file: Any,
               priority: Priority = Priority.USER) -> FetchJob:
         """Start fetching ``audio_file`` (a ``models.AudioFile``) of ``dataset_id``.
@@ -113,9 +108,10 @@ class AudioFetcher(QObject):
         self._jobs.add(job)
         for sig in (job.finished, job.failed, job.cancelled):
             sig.connect(lambda *_a, j=job: self._jobs.discard(j))
-        key = self._key(dataset_id, audio_file)
+        key = remote_key(self._base_url, dataset_id, audio_id, getattr(audio_file, "file_size", 0))
         cached = self.cache.lookup_remote(key)
         if cached is not None:
+            job.cached_path = cached
             QTimer.singleShot(0, lambda: job.finished.emit(cached))
             return job
         if self._worker is None:

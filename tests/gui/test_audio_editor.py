@@ -144,7 +144,7 @@ def test_open_audio_downloads_from_the_server_into_the_cache(
     assert progress and progress[-1][0] == src.stat().st_size
     # the second time it comes from the cache: opened at once, no fetch at all
     with qtbot.waitSignal(ed.file_opened, timeout=20000):
-        assert ed.fetcher is not None and ed.fetcher.cached(ds.id, audio) == cached
+        assert ed.fetcher is not None and ed.fetcher.fetch(ds.id, audio).cached_path == cached
         assert ed.open_audio(ds.id, audio) is None
     assert ed.view.path == cached
     ed.shutdown()

@@ -126,10 +126,7 @@ class GrowingPyramid(PeakPyramid):
             self._truncate(level0, reducer.frames)
         else:
             self._absorb(level0, len(level0))
-        self.decoded_frames = self.frames
-        self.complete = True
-        if progress is not None:
-            progress(self.frames, self.frames)
+        self._finish(progress)
 
     def fill_spans(self, spans: Iterable[ReducedSpan], progress: Progress | None = None) -> None:
         """Absorb spans reduced by :func:`~relay_desktop.core.audio.spans.reduce_span`.
@@ -151,6 +148,10 @@ class GrowingPyramid(PeakPyramid):
             raise AudioDecodeError("The audio contains no samples.")
         if frames != self.frames:
             self._truncate(np.array(self.levels[0][: self._filled[0]]), frames)
+        self._finish(progress)
+
+    def _finish(self, progress: Progress | None) -> None:
+        """The pass is over: everything in the levels is decoded."""
         self.decoded_frames = self.frames
         self.complete = True
         if progress is not None:

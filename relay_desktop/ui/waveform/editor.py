@@ -286,10 +286,10 @@ class AudioEditor(QWidget):
             self._open_failed("This editor has no connection to fetch audio with.", None)
             return None
         name = getattr(audio_file, "filename", str(audio_file.id))
-        cached = self.fetcher.cached(dataset_id, audio_file)
-        if cached is not None:  # no fetch, no event-loop turn before the open
+        job = self.fetcher.fetch(dataset_id, audio_file)
+        if job.cached_path is not None:  # opened at once: no event-loop turn, no clearing
             self.audio_changing.emit(audio_file)
-            self._open_path(cached, name, at)
+            self._open_path(job.cached_path, name, at)
             return None
         self.cancel_loading()
         self.player.unload()
@@ -297,7 +297,6 @@ class AudioEditor(QWidget):
         self.audio_changing.emit(audio_file)
         self.view.show_message(f"Fetching {name}…")
         self.properties.setText(name)
-        job = self.fetcher.fetch(dataset_id, audio_file)
         job.progress.connect(lambda done, total: self._show_progress("Downloading", done, total))
         job.finished.connect(lambda path, j=job, n=name: self._fetched(j, path, n, at))
         job.failed.connect(lambda msg: self._open_failed(msg, None))
