@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -222,4 +223,40 @@ def test_the_file_line_under_a_narrow_editor_elides_the_name_instead_of_vanishin
     assert label.toolTip() == name and label.text() == name
     editor.setGeometry(0, 0, 1600, 400)
     qtbot.waitUntil(lambda: label.shown_text() == name, timeout=3000)
+    editor.shutdown()
+
+
+def test_the_selection_fields_give_way_under_a_narrow_editor_instead_of_overlapping(
+        qtbot: Any, gui_paths: AppPaths) -> None:
+    from relay_desktop.ui.waveform.editor import AudioEditor
+
+    host = QWidget()  # a child can be narrower than its layout's minimum, as in the window
+    qtbot.addWidget(host)
+    host.resize(1600, 400)
+    editor = AudioEditor(paths=gui_paths, parent=host)
+    bar = editor.selection_bar
+    bar.set_duration(38.224)
+    bar.set_selection(33.488, 34.104)
+    host.show()
+    qtbot.waitExposed(host)
+
+    def shown_parts() -> list[QWidget]:
+        parts = [bar.title, *bar.labels.values(), *bar.fields.values()]
+        return sorted((p for p in parts if p.isVisible()), key=lambda p: p.x())
+
+    for width, least_shown in ((1600, 7), (440, 4), (330, 2)):
+        editor.setGeometry(0, 0, width, 400)
+        qtbot.waitUntil(lambda w=width: bar.width() <= w, timeout=3000)
+        QApplication.processEvents()
+        parts = shown_parts()
+        assert len(parts) >= least_shown, (width, [p.objectName() for p in parts])
+        assert bar.fields["start"].isVisible() and bar.fields["end"].isVisible()
+        for left, right in pairwise(parts):   # side by side, never over
+            assert left.geometry().right() < right.geometry().left(), (width, left, right)
+        assert parts[-1].geometry().right() < bar.width()
+    assert bar.compactness() >= 1 and not bar.title.isVisible()
+    editor.setGeometry(0, 0, 1600, 400)                 # room again: everything comes back
+    qtbot.waitUntil(lambda: bar.compactness() == 0, timeout=3000)
+    assert bar.title.isVisible() and bar.fields["length"].isVisible()
+    assert bar.fields["length"].text() == "0:00:00.616"
     editor.shutdown()

@@ -4,11 +4,17 @@ Each field takes ``h:mm:ss.mmm``, ``m:ss.mmm`` or plain seconds; Enter (or
 leaving the field) applies it: a new start or end keeps the other edge, a new
 length keeps the start. A time that cannot be read is refused with a tooltip
 and the field goes back to the selection.
+
+Narrower than it asks for (a small window with both side docks open), the bar
+gives way step by step instead of letting its parts overlap: the "Selection"
+title goes first, then the Length field, then the Start / End labels (each field
+still names itself in its tooltip and placeholder).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from relay_desktop.core.audio.timefmt import format_time, parse_time
@@ -32,14 +38,18 @@ class SelectionBar(QWidget):
         self._duration = 0.0
         self.fields: dict[str, QLineEdit] = {}
         self._tips: dict[str, str] = {}
+        self.labels: dict[str, QLabel] = {}
+        self._compactness = 0
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        title = QLabel("Selection", self)
-        title.setObjectName("selectionTitle")
-        layout.addWidget(title)
+        layout.addStretch(1)   # room to spare goes before the title, not between the parts
+        self.title = QLabel("Selection", self)
+        self.title.setObjectName("selectionTitle")
+        layout.addWidget(self.title)
         for name in FIELDS:
             label = QLabel(name.capitalize(), self)
+            self.labels[name] = label
             field = QLineEdit(self)
             field.setObjectName(f"selection_{name}")
             field.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -53,6 +63,44 @@ class SelectionBar(QWidget):
             layout.addWidget(field)
             self.fields[name] = field
         self.set_duration(0.0)
+
+    # -- giving way when narrow -----------------------------------------------------------------
+
+    def _shown_at(self, compactness: int) -> list[QWidget]:
+        """The parts shown at a compactness step (0: all of them; 3: the Start / End fields)."""
+        parts: list[QWidget] = [] if compactness >= 1 else [self.title]
+        for name in FIELDS:
+            if name == "length" and compactness >= 2:
+                continue
+            if compactness < 3:
+                parts.append(self.labels[name])
+            parts.append(self.fields[name])
+        return parts
+
+    def _width_at(self, compactness: int) -> int:
+        parts = self._shown_at(compactness)
+        spacing = max(0, self.layout().spacing())
+        return sum(w.sizeHint().width() for w in parts) + spacing * (len(parts) - 1)
+
+    def compactness(self) -> int:
+        """How many steps the bar has given way (0: everything shown)."""
+        return self._compactness
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._width_at(0), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._width_at(3), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        width = event.size().width()
+        step = next((c for c in range(4) if self._width_at(c) <= width), 3)
+        if step != self._compactness:
+            self._compactness = step
+            shown = self._shown_at(step)
+            for part in [self.title, *self.labels.values(), *self.fields.values()]:
+                part.setVisible(part in shown)
 
     def set_duration(self, seconds: float) -> None:
         """The file's length (the selection is kept inside it); 0 disables the fields."""
