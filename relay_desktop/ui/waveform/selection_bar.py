@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 from relay_desktop.core.audio.timefmt import format_time, parse_time
 
 FIELDS = ("start", "end", "length")
+SPACING_PX = 4
 
 
 class SelectionBar(QWidget):
@@ -42,7 +43,7 @@ class SelectionBar(QWidget):
         self._compactness = 0
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
+        layout.setSpacing(SPACING_PX)
         layout.addStretch(1)   # room to spare goes before the title, not between the parts
         self.title = QLabel("Selection", self)
         self.title.setObjectName("selectionTitle")
@@ -79,8 +80,7 @@ class SelectionBar(QWidget):
 
     def _width_at(self, compactness: int) -> int:
         parts = self._shown_at(compactness)
-        spacing = max(0, self.layout().spacing())
-        return sum(w.sizeHint().width() for w in parts) + spacing * (len(parts) - 1)
+        return sum(w.sizeHint().width() for w in parts) + SPACING_PX * (len(parts) - 1)
 
     def compactness(self) -> int:
         """How many steps the bar has given way (0: everything shown)."""
