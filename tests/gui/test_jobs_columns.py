@@ -42,3 +42,45 @@ def test_columns_fit_the_listed_jobs_and_ticks_do_not_move_them(qtbot: Any) -> N
     qtbot.wait(50)
     assert [header.sectionSize(c) for c in range(len(COLUMNS))] == widths
     assert fits()
+
+
+def test_row_texts_are_kept_until_their_job_changes_ticks_or_is_renamed(qtbot: Any) -> None:
+    from dataclasses import replace
+
+    from relay_desktop.ui.jobs.model import ELAPSED, STATUS, WHAT, JobsTableModel
+
+    names = {"job-0": "Demo v1"}
+    model = JobsTableModel(lambda _kind, job: names.get(job.id, "?"))
+    listed = jobs(3, running=1)
+    model.set_jobs(listed, [])
+
+    def text(row: int, column: int) -> str:
+        return str(model.index(row, column).data())
+
+    assert (text(0, WHAT), text(0, STATUS), text(1, STATUS)) == ("Demo v1", "running",
+                                                                 "completed")
+    started = listed[0].started_at
+    assert started is not None
+    # the job moves on: a changed job's row is made again, its neighbours are kept
+    moved = [replace(listed[0], status="completed", completed_at=started + timedelta(
+        minutes=2)), *listed[1:]]
+    model.set_jobs(moved, [])
+    assert (text(0, STATUS), text(0, ELAPSED)) == ("completed", "2:00")
+    names["job-0"] = "Renamed v2"   # the dataset's name arrived later
+    assert text(0, WHAT) == "Demo v1"
+    model.refresh_descriptions()
+    assert text(0, WHAT) == "Renamed v2"
+    # a running job's elapsed time is made again on every tick
+    running = [replace(moved[0], status="running", completed_at=None,
+                       started_at=datetime.now(UTC) - timedelta(seconds=30)), *moved[1:]]
+    model.set_jobs(running, [])
+    assert text(0, ELAPSED) in ("0:30", "0:31")
+    five = [replace(running[0], started_at=datetime.now(UTC) - timedelta(minutes=5)),
+            *running[1:]]
+    model.set_jobs(five, [])
+    assert text(0, ELAPSED) == "5:00"
+    # only the clock moves (the same job object): the kept text stays until the tick
+    object.__setattr__(five[0], "started_at", datetime.now(UTC) - timedelta(minutes=9))
+    assert text(0, ELAPSED) == "5:00"
+    model.tick()
+    assert text(0, ELAPSED) == "9:00"

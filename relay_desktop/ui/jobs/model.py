@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from relay_desktop.api.models import InferenceJob, TrainingJob
+from relay_desktop.ui.quiet_model import quiet
 
 COLUMNS = ("Kind", "What", "Status", "Progress", "Elapsed", "Started", "Error")
 KIND, WHAT, STATUS, PROGRESS, ELAPSED, STARTED, ERROR = range(len(COLUMNS))
@@ -72,42 +67,23 @@ def progress_text(job: Any) -> str:
     return pct
 
 
-class JobsTableModel(QAbstractTableModel):
-    """Rows of (kind, job), newest first; ``describe(kind, job)`` names what a job is about."""
+class JobsTableModel(QStandardItemModel):
+    """Rows of (kind, job), newest first; ``describe(kind, job)`` names what a job is about.
+
+    The cells are Qt's own items, written when a row changes (a new job state, the
+    elapsed time ticking, a description arriving): a repaint reads them without
+    calling into Python. Read through the filter, a Python ``data()`` cost three
+    calls into Python per role and cell, which made this table the costliest part of
+    the Jobs dock's repaint while a job was followed. Every cell carries the row's
+    kind (``KIND_ROLE``) and job (``JOB_ROLE``).
+    """
 
     def __init__(self, describe: Callable[[str, Any], str] | None = None,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(COLUMNS))
         self._rows: list[tuple[str, Any]] = []
         self._describe = describe or (lambda kind, job: "")
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        kind, job = self._rows[index.row()]
-        if role == KIND_ROLE:
-            return kind
-        if role == JOB_ROLE:
-            return job
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(kind, job, index.column())
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if index.column() == ERROR and job.error_message:
-                return job.error_message
-            return f"{kind.capitalize()} job {job.id}"
-        return None
 
     def _text(self, kind: str, job: Any, column: int) -> str:
         if column == KIND:
@@ -127,33 +103,67 @@ class JobsTableModel(QAbstractTableModel):
             return (job.error_message or "").splitlines()[0] if job.error_message else ""
         return ""
 
+    def _fill(self, row: int, columns: Iterable[int] = range(len(COLUMNS))) -> None:
+        """Write a row's cells from its job (quietly: the caller signals the change)."""
+        kind, job = self._rows[row]
+        for column in columns:
+            item = self.item(row, column)
+            if item is None:
+                item = QStandardItem()
+                item.setEditable(False)
+                self.setItem(row, column, item)
+            item.setText(self._text(kind, job, column))
+            item.setData(kind, KIND_ROLE)
+            item.setData(job, JOB_ROLE)
+            item.setToolTip(job.error_message if column == ERROR and job.error_message
+                            else f"{kind.capitalize()} job {job.id}")
+
+    def _changed(self, first: int, last: int, column: int | None = None) -> None:
+        left = 0 if column is None else column
+        right = len(COLUMNS) - 1 if column is None else column
+        self.dataChanged.emit(self.index(first, left), self.index(last, right))
+
     def set_jobs(self, training: Sequence[Any], inference: Sequence[Any]) -> None:
         """Replace the rows (newest first across both kinds)."""
         rows = [("training", j) for j in training] + [("inference", j) for j in inference]
         rows.sort(key=lambda r: (r[1].created_at.timestamp() if r[1].created_at else 0.0,
                                  r[1].id), reverse=True)
         if [(k, j.id) for k, j in rows] == [(k, j.id) for k, j in self._rows]:
-            # same rows: repaint only those that changed, keeping the selection
+            # same rows: rewrite only those that changed, keeping the selection
             changed = [i for i, (new, old) in enumerate(zip(rows, self._rows, strict=True))
                        if new[1] != old[1]]
             self._rows = rows
+            with quiet(self):
+                for i in changed:
+                    self._fill(i)
             for i in changed:
-                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+                self._changed(i, i)
             return
         self.beginResetModel()
-        self._rows = rows
+        with quiet(self):
+            self._rows = rows
+            self.setRowCount(0)
+            self.setRowCount(len(rows))
+            for i in range(len(rows)):
+                self._fill(i)
         self.endResetModel()
 
     def refresh_descriptions(self) -> None:
         if self._rows:
-            self.dataChanged.emit(self.index(0, WHAT), self.index(len(self._rows) - 1, WHAT))
+            with quiet(self):
+                for i in range(len(self._rows)):
+                    self._fill(i, (WHAT,))
+            self._changed(0, len(self._rows) - 1, WHAT)
 
     def tick(self) -> None:
         """Elapsed time moves on for running jobs."""
-        for row, (_kind, job) in enumerate(self._rows):
-            if job.status not in TERMINAL:
-                idx = self.index(row, ELAPSED)
-                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DisplayRole])
+        running = [row for row, (_kind, job) in enumerate(self._rows)
+                   if job.status not in TERMINAL]
+        with quiet(self):
+            for row in running:
+                self._fill(row, (ELAPSED,))
+        for row in running:
+            self._changed(row, row, ELAPSED)
 
     def running(self) -> int:
         return sum(1 for _k, j in self._rows if j.status not in TERMINAL)

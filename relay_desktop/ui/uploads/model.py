@@ -13,14 +13,14 @@ signals held back), or one removal per contiguous run, so 10,000 rows stay smoot
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap, QStandardItem, QStandardItemModel
 
 from relay_desktop.core.uploads.state import UploadRow, UploadState
 from relay_desktop.ui.audio_list.format import format_size
+from relay_desktop.ui.quiet_model import quiet
 from relay_desktop.ui.uploads.format import state_text
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -112,7 +112,7 @@ class UploadQueueModel(QStandardItemModel):
         self._rows.extend(rows)
         self._states.update(r.state for r in rows)
         self.insertRows(start, len(rows))  # one rowsInserted; the cells are filled quietly
-        with _quiet(self):
+        with quiet(self):
             for pos in range(start, start + len(rows)):
                 self._fill(pos, self._rows[pos])
         self._changed(start, start + len(rows) - 1)
@@ -120,7 +120,7 @@ class UploadQueueModel(QStandardItemModel):
     def change_rows(self, rows: Iterable[UploadRow]) -> None:
         """Replace rows by id; one ``dataChanged`` over the span they cover."""
         first, last = len(self._rows), -1
-        with _quiet(self):
+        with quiet(self):
             for row in rows:
                 pos = self._where.get(row.id)
                 if pos is None:
@@ -279,18 +279,8 @@ class UploadQueueModel(QStandardItemModel):
             return
         self.theme = theme
         if self._rows:
-            with _quiet(self):
+            with quiet(self):
                 for pos, row in enumerate(self._rows):
                     self._set_state(pos, row)
                     self._set_reason(pos, row)
             self._changed(0, len(self._rows) - 1)
-
-
-@contextmanager
-def _quiet(model: QStandardItemModel) -> Iterator[None]:
-    """Hold back the model's signals while cells are written (one dataChanged follows)."""
-    was = model.blockSignals(True)
-    try:
-        yield
-    finally:
-        model.blockSignals(was)
