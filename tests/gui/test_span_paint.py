@@ -3,7 +3,8 @@
 The row must give the pixels Qt's own fills give (each span over whole device
 columns, colours blended source-over in draw order), land on device pixels at
 a ratio of 2 (sharp, not a scaled-up logical row), and the region painter and
-detection lane built on it must put their spans where they are.
+detection lane built on it must put their spans where they are; an editable
+region item fills its own span on whole device pixels.
 """
 
 from __future__ import annotations
@@ -159,3 +160,42 @@ def test_the_detection_lane_draws_on_device_pixels_at_dpr_2(qtbot: QtBot) -> Non
         counts[dpr] = int(np.count_nonzero(row[:, 1] > 200))   # green, opaque
     assert counts[1.0] > 0
     assert abs(counts[2.0] - 2 * counts[1.0]) <= 2 * 10   # each span twice as many columns
+
+
+@pytest.mark.parametrize("dpr", [1.0, 2.0])
+def test_an_editable_region_fills_its_span_on_whole_device_pixels(qtbot: QtBot,
+                                                                   dpr: float) -> None:
+    import pyqtgraph as pg
+
+    from relay_desktop.ui.annotations.region_item import RegionItem, RegionSignals
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    plot.setBackground(BACKGROUND)
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    plot.resize(400, 120)
+    item = RegionItem(RegionSignals())
+    plot.addItem(item)
+    item.show_region(Region("r1", "a", "", 2000, 5000), "#e53935", False, True)
+    plot.setXRange(0, 10, padding=0)
+    plot.setYRange(0, 1, padding=0)
+    plot.show()
+    qtbot.waitExposed(plot)
+    vp = plot.viewport()
+    img = QImage(round(vp.width() * dpr), round(vp.height() * dpr),
+                 QImage.Format.Format_ARGB32_Premultiplied)
+    img.setDevicePixelRatio(dpr)
+    img.fill(BACKGROUND)
+    vp.render(img)
+    row = pixels(img)[img.height() // 3]          # away from the edge lines' ends
+    differs = np.any(row != row[5], axis=1)       # column 5 is background
+    columns = np.flatnonzero(differs)
+    px_per_s = img.width() / 10.0
+    # the body (and its two edge lines) cover 2 s .. 5 s, nothing else
+    assert abs(columns[0] - 2 * px_per_s) <= 2 * dpr and abs(columns[-1] - 5 * px_per_s) <= 2 * dpr
+    inside = row[round(3.5 * px_per_s)]
+    assert differs[round(2.5 * px_per_s):round(4.5 * px_per_s)].all()
+    assert inside[2] > row[5][2] + 20              # tinted red (BGRA in memory order)
+    assert not differs[round(0.5 * px_per_s):round(1.8 * px_per_s)].any()
+    assert not differs[round(5.3 * px_per_s):round(9.5 * px_per_s)].any()
