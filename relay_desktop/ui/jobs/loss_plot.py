@@ -1,9 +1,11 @@
 """A live plot of a training job's train and validation loss per epoch (pyqtgraph).
 
-Each series is a line (PlotCurveItem) and its epoch markers (ScatterPlotItem).
-A new epoch appends one marker per series instead of rebuilding every marker
-(a PlotDataItem with symbols rebuilds all of them on every update and again on
-every autorange), so a job followed live costs little per epoch.
+Each series is one :class:`LossSeries` item drawing its line and its epoch
+markers with two calls into Qt. A PlotCurveItem and a ScatterPlotItem per
+series cost four Python items per repaint, each mapping its bounds to pixels
+several times, and made this plot the largest part of the Jobs dock's repaint
+while a job was followed (one repaint per epoch). The legend's entry of a
+series shows its line and marker, and a click on it hides both.
 """
 
 from __future__ import annotations
@@ -12,39 +14,93 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from relay_desktop.ui.waveform.axis import FastAxisItem
 
 TRAIN_COLOR = "#3b6ff5"
 VALIDATION_COLOR = "#e07a1f"
+LINE_WIDTH = 2
 SYMBOL_SIZE = 5
 
 
-class LossSeries:
-    """One loss series: its line and markers, extended in place while only epochs are added."""
+class LossSeries(pg.GraphicsObject):
+    """One loss series (x: epoch 1..n): a line through round markers, in data coordinates."""
 
-    def __init__(self, item: Any, name: str, color: str) -> None:
-        self.curve = pg.PlotCurveItem([], [], pen=pg.mkPen(color, width=2), name=name)
-        self.markers = pg.ScatterPlotItem(size=SYMBOL_SIZE, pen=None, brush=pg.mkBrush(color),
-                                          symbol="o")
-        item.addItem(self.curve)  # named: the plot puts it in its legend
-        item.addItem(self.markers)
+    def __init__(self, name: str, color: str) -> None:
+        super().__init__()
+        self._name = name
+        # read by the legend's sample (pyqtgraph's ItemSample): a line and a round marker
+        self.opts: dict[str, Any] = {"pen": pg.mkPen(color, width=LINE_WIDTH), "symbol": "o",
+                                     "size": SYMBOL_SIZE, "brush": pg.mkBrush(color),
+                                     "antialias": True}
+        self._line = QPen(QColor(color), LINE_WIDTH)
+        self._dots = QPen(QColor(color), SYMBOL_SIZE)
+        self._dots.setCapStyle(Qt.PenCapStyle.RoundCap)
+        for pen in (self._line, self._dots):
+            pen.setCosmetic(True)
         self.values: list[float] = []
+        self._xy: list[tuple[float, float]] = []
+        self._points = QPolygonF()
+        self._bounds = QRectF()
+        self._pad: tuple[float, float] | None = None   # markers' reach, in data units
 
-    def show(self, values: Sequence[float]) -> None:
-        """Plot ``values`` (epoch 1..n); markers already drawn for an unchanged prefix stay."""
+    def name(self) -> str:
+        return self._name
+
+    def set_values(self, values: Sequence[float]) -> None:
+        """Plot ``values`` (epoch 1..n); unchanged values are not redrawn."""
         values = [float(v) for v in values]
         if values == self.values:
             return
-        n = len(self.values)
-        x = list(range(1, len(values) + 1))
-        if len(values) >= n and values[:n] == self.values:
-            self.markers.addPoints(x=x[n:], y=values[n:])
-        else:
-            self.markers.setData(x=x, y=values)
-        self.curve.setData(x, values)
+        self.prepareGeometryChange()
         self.values = values
+        self._xy = [(float(i + 1), v) for i, v in enumerate(values)]
+        self._points = QPolygonF([QPointF(x, y) for x, y in self._xy])
+        self._bounds = (QRectF(1.0, min(values), max(len(values) - 1, 0), max(values)
+                               - min(values)) if values else QRectF())
+        self.informViewBoundsChanged()
+        self.update()
+
+    def points(self) -> list[tuple[float, float]]:
+        """The (epoch, loss) points as drawn."""
+        return list(self._xy)
+
+    # -- what the view box asks -------------------------------------------------------------
+    def dataBounds(self, axis: int, frac: float = 1.0,
+                   orthoRange: Any = None) -> tuple[float, float] | None:
+        if not self.values:
+            return None
+        if axis == 0:
+            return 1.0, float(len(self.values))
+        return min(self.values), max(self.values)
+
+    def pixelPadding(self) -> float:
+        return SYMBOL_SIZE / 2 + 1   # markers reach past the data by half their size
+
+    def viewTransformChanged(self) -> None:
+        self._pad = None   # a pixel is another length in data units now
+        super().viewTransformChanged()
+
+    def boundingRect(self) -> QRectF:
+        if not self.values:
+            return QRectF()
+        if self._pad is None:
+            px, py = self.pixelLength(pg.Point(1, 0)), self.pixelLength(pg.Point(0, 1))
+            self._pad = ((px or 0.0) * SYMBOL_SIZE, (py or 0.0) * SYMBOL_SIZE)
+        pad_x, pad_y = self._pad
+        return self._bounds.adjusted(-pad_x, -pad_y, pad_x, pad_y)
+
+    def paint(self, p: QPainter, *args: Any) -> None:
+        if not self.values:
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(self._line)
+        p.drawPolyline(self._points)
+        p.setPen(self._dots)
+        p.drawPoints(self._points)
 
 
 class LossPlot(QWidget):
@@ -67,10 +123,13 @@ class LossPlot(QWidget):
             item.getAxis(axis).enableAutoSIPrefix(False)
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "loss")
-        item.addLegend(offset=(-10, 10))
+        legend = item.addLegend(offset=(-10, 10))
         item.setMenuEnabled(False)
-        self.train = LossSeries(item, "train", TRAIN_COLOR)
-        self.validation = LossSeries(item, "validation", VALIDATION_COLOR)
+        self.train = LossSeries("train", TRAIN_COLOR)
+        self.validation = LossSeries("validation", VALIDATION_COLOR)
+        for series in (self.train, self.validation):
+            item.addItem(series)
+            legend.addItem(series, series.name())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -86,8 +145,8 @@ class LossPlot(QWidget):
         if shown == self._shown:
             return
         self._shown = shown
-        self.train.show(train)
-        self.validation.show(validation)
+        self.train.set_values(train)
+        self.validation.set_values(validation)
         if job is None:
             self.title.setText("Select a training job to see its loss per epoch.")
         elif not train:
@@ -100,9 +159,5 @@ class LossPlot(QWidget):
 
     def points(self) -> tuple[list[float], list[float]]:
         """The plotted (train, validation) losses, as drawn."""
-        return _drawn(self.train.curve), _drawn(self.validation.curve)
-
-
-def _drawn(curve: Any) -> list[float]:
-    _x, y = curve.getData()
-    return [float(v) for v in (y if y is not None else [])]
+        return ([y for _x, y in self.train.points()],
+                [y for _x, y in self.validation.points()])
