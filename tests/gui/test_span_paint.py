@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from relay_desktop.core.annotations import Region
@@ -199,3 +200,45 @@ def test_an_editable_region_fills_its_span_on_whole_device_pixels(qtbot: QtBot,
     assert inside[2] > row[5][2] + 20              # tinted red (BGRA in memory order)
     assert not differs[round(0.5 * px_per_s):round(1.8 * px_per_s)].any()
     assert not differs[round(5.3 * px_per_s):round(9.5 * px_per_s)].any()
+
+
+def test_a_lanes_band_follows_the_view_as_it_zooms_and_resizes(qtbot: QtBot) -> None:
+    import pyqtgraph as pg
+    from PySide6.QtGui import QColor as Colour
+
+    from relay_desktop.ui.review.lanes import BAND_PX, GAP_PX, LaneSpan, SpanLane
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    plot.resize(400, 200)
+    lane = SpanLane([plot.getPlotItem()], name="test", row=1, rows=2)
+    lane.set_spans([LaneSpan(2.0, 3.0, Colour("#e53935")), LaneSpan(6.0, 8.5, Colour("#43a047"))])
+    plot.setXRange(0, 10, padding=0)
+    plot.setYRange(-1, 1, padding=0)
+    plot.show()
+    qtbot.waitExposed(plot)
+    item = lane.items[0]
+    vb = plot.getPlotItem().getViewBox()
+
+    def expected_band() -> tuple[float, float, float]:
+        (x0, _x1), (_y0, y1) = vb.viewRange()
+        per_px = (y1 - _y0) / vb.height()
+        top = y1 - (GAP_PX + BAND_PX + GAP_PX) * per_px   # row 1, under row 0
+        return x0, top - BAND_PX * per_px, BAND_PX * per_px
+
+    for step in ("shown", "zoomed", "resized"):
+        if step == "zoomed":
+            plot.setXRange(5, 9, padding=0)
+            plot.setYRange(-4, 4, padding=0)
+        elif step == "resized":
+            plot.resize(600, 320)
+            qtbot.waitUntil(lambda: vb.height() > 250, timeout=3000)
+        QApplication.processEvents()
+        band = item.band()
+        x0, bottom, height = expected_band()
+        assert band.left() == pytest.approx(x0, abs=1e-6), step
+        assert band.top() == pytest.approx(bottom, rel=1e-3, abs=1e-6), step
+        assert band.height() == pytest.approx(height, rel=1e-3), step
+    assert lane.extent() == (2.0, 8.5)
+    bounds = item.boundingRect()
+    assert bounds.left() == pytest.approx(5.0) and bounds.right() == pytest.approx(8.5)

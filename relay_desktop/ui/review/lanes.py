@@ -47,10 +47,20 @@ class LaneItem(pg.GraphicsObject):
         self.setZValue(LANE_Z)
         self.setAcceptHoverEvents(True)
         self._hover_index: int | None = None
+        self._band: QRectF | None = None   # kept until the view's transform changes
 
     # -- geometry ------------------------------------------------------------------
     def band(self) -> QRectF:
-        """The band in view coordinates (empty before the item is in a view)."""
+        """The band in view coordinates (empty before the item is in a view).
+
+        Kept until the view's transform changes: Qt asks for the bounding rect
+        several times per frame, and mapping the view rect is most of its cost.
+        """
+        if self._band is None:
+            self._band = self._measure_band()
+        return self._band
+
+    def _measure_band(self) -> QRectF:
         vr = self.viewRect()
         vb = self.getViewBox()
         ph = self.pixelHeight() if vr is not None else 0.0
@@ -79,9 +89,11 @@ class LaneItem(pg.GraphicsObject):
 
     def viewTransformChanged(self) -> None:
         super().viewTransformChanged()
+        self._band = None
         self.prepareGeometryChange()
 
     def refresh(self) -> None:
+        self._band = None
         self.prepareGeometryChange()
         self.update()
 
@@ -169,6 +181,7 @@ class SpanLane(QObject):
         self.keys: list[object] = []
         self._key_index: dict[object, int] = {}
         self._max_len = 0.0
+        self._extent = (0.0, 0.0)   # first start, last end (seconds)
         self._highlight: object = None
         self._hover: int | None = None
         self.bar_rows = RowCache()  # the band's pixels, the same on every plot
@@ -206,6 +219,7 @@ class SpanLane(QObject):
             with contextlib.suppress(TypeError):  # an unhashable key cannot be highlighted
                 self._key_index.setdefault(k, i)
         self._max_len = float((self.ends - self.starts).max()) if n else 0.0
+        self._extent = (float(self.starts[0]), float(self.ends.max())) if n else (0.0, 0.0)
         self._hover = None
         self.version += 1
         for item in self.items:
@@ -249,9 +263,7 @@ class SpanLane(QObject):
 
     # -- helpers used by the items ---------------------------------------------------
     def extent(self) -> tuple[float, float]:
-        if not len(self.starts):
-            return 0.0, 0.0
-        return float(self.starts[0]), float(self.ends.max())
+        return self._extent
 
     def visible_indices(self, a: float, b: float) -> np.ndarray:
         lo = int(np.searchsorted(self.starts, a - self._max_len, side="left"))
