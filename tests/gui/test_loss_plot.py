@@ -73,3 +73,18 @@ def test_the_plot_draws_each_series_in_its_colour_and_fits_the_view(qtbot: Any) 
     assert sample.item is plot.train
     sample.item.setVisible(False)
     assert not plot.train.isVisible() and plot.validation.isVisible()
+
+
+def test_an_epoch_without_a_finite_loss_gets_no_point(qtbot: Any) -> None:
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(400, 260)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.show_job(job("d", [1.0, float("nan"), 0.5, float("inf")], [0.9]))
+    assert markers(plot) == ([(1, 1.0), (3, 0.5)], [(1, 0.9)])
+    assert plot.train.dataBounds(0) == (1.0, 3.0) and plot.train.dataBounds(1) == (0.5, 1.0)
+    vb = plot.plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: vb.viewRange()[1][0] <= 0.5 <= 1.0 <= vb.viewRange()[1][1],
+                    timeout=3000)
+    plot.plot.grab()   # paints without error
