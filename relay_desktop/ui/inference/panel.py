@@ -33,6 +33,7 @@ from relay_desktop.api import CancelToken, RelayClient
 from relay_desktop.api.models import InferenceFile, InferenceJob, Model
 from relay_desktop.core.uploads.state import UploadRow, UploadState, UploadTarget
 from relay_desktop.services.api_worker import Priority, RequestHandle
+from relay_desktop.ui.button_row import ButtonRow
 from relay_desktop.ui.errors import describe_error
 from relay_desktop.ui.inference.dataset_files_dialog import DatasetFilesDialog
 from relay_desktop.ui.inference.export_dialog import ExportDetectionsDialog
@@ -105,13 +106,16 @@ class InferencePanel(QWidget):
         self.title.setFont(bold)
         self.model_label = QLabel()
         self.model_label.setObjectName("inferenceModelName")
+        self.model_label.setWordWrap(True)
         self.config_label = QLabel()
         self.config_label.setObjectName("inferenceConfig")
+        self.config_label.setWordWrap(True)
         self.status_label = QLabel()
         self.status_label.setObjectName("inferenceStatus")
         self.status_label.setWordWrap(True)
         self.counts_label = QLabel()
         self.counts_label.setObjectName("inferenceCounts")
+        self.counts_label.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Model:", self.model_label)
         form.addRow("Settings:", self.config_label)
@@ -175,16 +179,15 @@ class InferencePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.new_button)
-        adds = QHBoxLayout()
-        for b in (self.add_files_button, self.add_dataset_button):
-            adds.addWidget(b)
-        adds.addStretch(1)
-        adds.addWidget(self.cancel_button)
-        acts = QHBoxLayout()
-        for b in (self.open_button, self.review_button, self.evaluate_button,
-                  self.export_button):
-            acts.addWidget(b)
-        acts.addStretch(1)
+        # rows of buttons wrap in a narrow dock instead of scrolling out of sight
+        adds = ButtonRow([self.add_files_button, self.add_dataset_button], fill=False)
+        adds.setObjectName("inferenceAdds")
+        adding = QHBoxLayout()
+        adding.addWidget(adds, 1)
+        adding.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignTop)
+        acts = ButtonRow([self.open_button, self.review_button, self.evaluate_button,
+                          self.export_button], fill=False)
+        acts.setObjectName("inferenceActions")
         self.log_label = QLabel()
         self.log_label.setObjectName("inferenceMessage")
         self.log_label.setWordWrap(True)
@@ -193,10 +196,10 @@ class InferencePanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(form)
-        layout.addLayout(adds)
+        layout.addLayout(adding)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty_hint)
-        layout.addLayout(acts)
+        layout.addWidget(acts)
         layout.addWidget(self.log_label)
 
     # -- wiring -----------------------------------------------------------------------

@@ -39,6 +39,7 @@ from relay_desktop.core.review.keys import NUDGE_MS, REVIEW, register
 from relay_desktop.core.review.queue import Key, Progress, ReviewItem, ReviewQueue
 from relay_desktop.services.context import AppContext
 from relay_desktop.services.review import ReviewService, is_from_dataset
+from relay_desktop.ui.button_row import ButtonRow
 from relay_desktop.ui.review.detection_lane import DetectionLane, LaneDetection
 from relay_desktop.ui.review.drafts import DraftWriter
 from relay_desktop.ui.review.queue_model import ReviewQueueModel
@@ -135,7 +136,6 @@ class ReviewPanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.buttons: dict[str, QPushButton] = {}
-        buttons = QHBoxLayout()
         for command, text, tip in (
                 ("review.accept", "Accept", "A"), ("review.reject", "Reject", "R"),
                 ("undo", "Undo", "Ctrl+Z"), ("review.previous", "◀ Previous", "P / K"),
@@ -144,8 +144,8 @@ class ReviewPanel(QWidget):
             button.setToolTip(f"{text} ({tip})")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _c=False, cmd=command: self.run_command(cmd))
-            buttons.addWidget(button)
             self.buttons[command] = button
+        self.button_row = ButtonRow(list(self.buttons.values()))
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("reviewMessage")
@@ -164,7 +164,7 @@ class ReviewPanel(QWidget):
         layout.addLayout(target)
         layout.addWidget(self.target_note)
         layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(self.button_row)
         layout.addWidget(self.message)
         self.table.installEventFilter(self)
         self.installEventFilter(self)
