@@ -90,7 +90,7 @@ class EvaluatePanel(QWidget):
                                   "compared with")
         self.set_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.set_combo.setMinimumContentsLength(14)
+        self.set_combo.setMinimumContentsLength(8)
         self.set_combo.activated.connect(self._set_chosen)
         self.tolerance = QSpinBox(self)
         self.tolerance.setObjectName("evaluationTolerance")

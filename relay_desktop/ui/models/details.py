@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -94,15 +95,14 @@ class ModelDetails(QWidget):
         self.types.setWordWrap(True)
         self.created = QLabel()
         self.active = QLabel()
-        self.job = QLabel()
-        self.job.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # ids do not wrap: a read-only line scrolls them instead of widening the dock
+        self.job = _id_line("modelTrainingJob")
         self.dataset = QLabel()
         self.dataset.setObjectName("modelDataset")
         self.dataset.setWordWrap(True)
         self.annotation_set = QLabel()
         self.annotation_set.setObjectName("modelSet")
-        self.model_id = QLabel()
-        self.model_id.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model_id = _id_line("modelId")
         self.lineage_note = QLabel()
         self.lineage_note.setObjectName("subtle")
         self.lineage_note.setWordWrap(True)
@@ -163,11 +163,11 @@ class ModelDetails(QWidget):
         self.types.setText(", ".join(model.artifact_types) or "—")
         self.created.setText(format_time(model.created_at))
         self.active.setText("yes" if model.is_active else "no")
-        self.job.setText(model.training_job_id or "—")
+        _show_line(self.job, model.training_job_id or "—")
         self.dataset.setText("…" if model.dataset_id or model.training_job_id else "unknown")
         self.annotation_set.setText("…" if model.annotation_set_id or model.training_job_id
                                     else "unknown")
-        self.model_id.setText(model.id)
+        _show_line(self.model_id, model.id)
 
     def show_lineage(self, lineage: Lineage) -> None:
         """Fill in the training job, dataset name and set version (if still the same model)."""
@@ -183,7 +183,7 @@ class ModelDetails(QWidget):
                 parts.append(f"{epochs} epochs")
             if when:
                 parts.append(f"finished {when}")
-            self.job.setText(" · ".join(str(p) for p in parts))
+            _show_line(self.job, " · ".join(str(p) for p in parts))
         self.dataset.setText(lineage.dataset_text())
         self.annotation_set.setText(lineage.set_text())
         self.lineage_note.setText(" ".join(lineage.notes))
@@ -238,3 +238,20 @@ class ModelDetails(QWidget):
     def _run(self) -> None:
         if self.model is not None:
             self.inference_requested.emit(self.model)
+
+
+def _id_line(name: str) -> QLineEdit:
+    """A selectable, frameless, read-only line for an id (narrow: it scrolls, not wraps)."""
+    line = QLineEdit()
+    line.setObjectName(name)
+    line.setReadOnly(True)
+    line.setFrame(False)
+    line.setStyleSheet("QLineEdit { background: transparent; }")
+    return line
+
+
+def _show_line(line: QLineEdit, text: str) -> None:
+    """Show ``text`` from its start, all of it in the tooltip."""
+    line.setText(text)
+    line.setToolTip(text)
+    line.setCursorPosition(0)

@@ -1,4 +1,4 @@
-"""The review buttons stay in sight in a narrow dock: one row when they fit, else two."""
+"""Docks keep their content in sight when narrow: button rows wrap, long texts wrap or scroll."""
 
 from __future__ import annotations
 
@@ -61,3 +61,27 @@ def test_the_detections_panel_fits_a_narrow_dock_without_scrolling_sideways(
     host.resize(1200, 600)
     qtbot.waitUntil(lambda: panel.findChild(QWidget, "inferenceActions").rows() == 1,
                     timeout=3000)
+
+
+def test_the_models_and_evaluate_panels_fit_a_narrow_dock(qtbot: Any) -> None:
+    from relay_desktop.ui.evaluate.panel import EvaluatePanel
+    from relay_desktop.ui.models.details import _show_line
+    from relay_desktop.ui.models.panel import ModelsPanel
+
+    models = ModelsPanel()
+    uuid = "27070813-2b70-4f1a-8a96-fde338ab89fc"
+    _show_line(models.details.job, f"{uuid} · completed · 20 epochs · finished 2026-12-04")
+    _show_line(models.details.model_id, uuid)
+    hosts = []   # kept: a host let go deletes its panel
+    for panel, width in ((models, 345), (EvaluatePanel(), 430)):
+        host = PanelHost(panel)
+        hosts.append(host)
+        qtbot.addWidget(host)
+        host.resize(width, 600)
+        host.show()
+        qtbot.waitExposed(host)
+        QApplication.processEvents()
+        assert host.horizontalScrollBar().maximum() == 0, type(panel).__name__
+    job = models.details.job
+    assert job.text().startswith(uuid) and job.toolTip() == job.text()
+    assert job.isReadOnly() and job.cursorPosition() == 0   # shown from its start
