@@ -7,7 +7,7 @@ from typing import Any
 
 from relay_desktop.api.models import TrainingJob, TrainingProgress
 from relay_desktop.ui.jobs import JobsPanel
-from relay_desktop.ui.jobs.model import COLUMNS, ERROR
+from relay_desktop.ui.jobs.model import COLUMNS, ERROR, JOB_ROLE, STATUS
 
 
 def jobs(count: int, running: int) -> list[TrainingJob]:
@@ -84,3 +84,29 @@ def test_row_texts_are_kept_until_their_job_changes_ticks_or_is_renamed(qtbot: A
     assert text(0, ELAPSED) == "5:00"
     model.tick()
     assert text(0, ELAPSED) == "9:00"
+
+
+def test_a_new_job_is_inserted_at_the_top_keeping_the_rows_and_the_selection(
+        qtbot: Any) -> None:
+    panel = JobsPanel()
+    qtbot.addWidget(panel)
+    listed = jobs(30, running=2)
+    panel.model.set_jobs(listed, [])
+    assert panel.select_job("training", "job-4")
+    resets: list[int] = []
+    panel.model.modelReset.connect(lambda: resets.append(1))
+    newest = TrainingJob("job-new", "queued", dataset_id="d", annotation_set_id="s",
+                         created_at=datetime.now(UTC) + timedelta(seconds=5))
+    panel.model.set_jobs([newest, *listed], [])
+    assert not resets                                   # inserted, not rebuilt
+    assert panel.model.rowCount() == 31
+    assert panel.model.index(0, STATUS).data() == "queued"
+    assert panel.model.job_at(0) == ("training", newest)
+    assert [panel.model.index(r, 0).data(JOB_ROLE).id for r in (0, 1, 30)] == [
+        "job-new", "job-0", "job-29"]
+    selected = panel.selected_job()
+    assert selected is not None and selected[1].id == "job-4"
+    # a list that is not the old one under new jobs is rebuilt
+    panel.model.set_jobs(listed[5:], [])
+    assert resets and panel.model.rowCount() == 25
+    assert panel.model.index(0, 0).data(JOB_ROLE).id == "job-5"

@@ -74,8 +74,8 @@ class JobsTableModel(QStandardItemModel):
     elapsed time ticking, a description arriving): a repaint reads them without
     calling into Python. Read through the filter, a Python ``data()`` cost three
     calls into Python per role and cell, which made this table the costliest part of
-    the Jobs dock's repaint while a job was followed. Every cell carries the row's
-    kind (``KIND_ROLE``) and job (``JOB_ROLE``).
+    the Jobs dock's repaint while a job was followed. A row's first cell (``KIND``)
+    carries its kind (``KIND_ROLE``) and job (``JOB_ROLE``).
     """
 
     def __init__(self, describe: Callable[[str, Any], str] | None = None,
@@ -103,20 +103,33 @@ class JobsTableModel(QStandardItemModel):
             return (job.error_message or "").splitlines()[0] if job.error_message else ""
         return ""
 
+    @staticmethod
+    def _tip(kind: str, job: Any, column: int) -> str:
+        if column == ERROR and job.error_message:
+            return str(job.error_message)
+        return f"{kind.capitalize()} job {job.id}"
+
+    def _new_row(self, kind: str, job: Any) -> list[QStandardItem]:
+        items = []
+        for column in range(len(COLUMNS)):
+            item = QStandardItem(self._text(kind, job, column))
+            item.setToolTip(self._tip(kind, job, column))
+            items.append(item)
+        items[KIND].setData(kind, KIND_ROLE)
+        items[KIND].setData(job, JOB_ROLE)
+        return items
+
     def _fill(self, row: int, columns: Iterable[int] = range(len(COLUMNS))) -> None:
-        """Write a row's cells from its job (quietly: the caller signals the change)."""
+        """Rewrite a row's cells from its job (quietly: the caller signals the change)."""
         kind, job = self._rows[row]
         for column in columns:
             item = self.item(row, column)
-            if item is None:
-                item = QStandardItem()
-                item.setEditable(False)
-                self.setItem(row, column, item)
-            item.setText(self._text(kind, job, column))
-            item.setData(kind, KIND_ROLE)
-            item.setData(job, JOB_ROLE)
-            item.setToolTip(job.error_message if column == ERROR and job.error_message
-                            else f"{kind.capitalize()} job {job.id}")
+            if item is not None:
+                item.setText(self._text(kind, job, column))
+                item.setToolTip(self._tip(kind, job, column))
+        first = self.item(row, KIND)
+        if first is not None:
+            first.setData(job, JOB_ROLE)
 
     def _changed(self, first: int, last: int, column: int | None = None) -> None:
         left = 0 if column is None else column
@@ -128,11 +141,15 @@ class JobsTableModel(QStandardItemModel):
         rows = [("training", j) for j in training] + [("inference", j) for j in inference]
         rows.sort(key=lambda r: (r[1].created_at.timestamp() if r[1].created_at else 0.0,
                                  r[1].id), reverse=True)
-        if [(k, j.id) for k, j in rows] == [(k, j.id) for k, j in self._rows]:
-            # same rows: rewrite only those that changed, keeping the selection
-            changed = [i for i, (new, old) in enumerate(zip(rows, self._rows, strict=True))
-                       if new[1] != old[1]]
+        old = self._rows
+        added = len(rows) - len(old)
+        if added >= 0 and [(k, j.id) for k, j in rows[added:]] == [(k, j.id) for k, j in old]:
+            # the same rows, perhaps under new jobs at the top (newest first): new rows are
+            # inserted, changed ones rewritten, the selection kept
             self._rows = rows
+            for i in reversed(range(added)):
+                self.insertRow(0, self._new_row(*rows[i]))
+            changed = [i for i in range(added, len(rows)) if rows[i][1] != old[i - added][1]]
             with quiet(self):
                 for i in changed:
                     self._fill(i)
@@ -143,9 +160,8 @@ class JobsTableModel(QStandardItemModel):
         with quiet(self):
             self._rows = rows
             self.setRowCount(0)
-            self.setRowCount(len(rows))
-            for i in range(len(rows)):
-                self._fill(i)
+            for kind, job in rows:
+                self.appendRow(self._new_row(kind, job))
         self.endResetModel()
 
     def refresh_descriptions(self) -> None:
@@ -199,7 +215,7 @@ class JobsFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         model = self.sourceModel()
         index = model.index(source_row, STATUS, source_parent)
-        if self._kind and model.data(index, KIND_ROLE) != self._kind:
+        if self._kind and model.data(index.siblingAtColumn(KIND), KIND_ROLE) != self._kind:
             return False
         if self._status:
             status = str(model.data(index) or "").lower()

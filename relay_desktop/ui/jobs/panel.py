@@ -361,7 +361,8 @@ class JobsPanel(QWidget):
                                      and bool(selected[1].model_id))
 
     def _activated(self, index: QModelIndex) -> None:
-        kind, job = index.data(KIND_ROLE), index.data(JOB_ROLE)
+        first = index.siblingAtColumn(KIND)
+        kind, job = first.data(KIND_ROLE), first.data(JOB_ROLE)
         if kind == INFERENCE:
             self.inference_job_activated.emit(job)
         elif kind == TRAINING and job.model_id:
