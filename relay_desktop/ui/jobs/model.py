@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,7 +119,7 @@ class JobsTableModel(QStandardItemModel):
         items[KIND].setData(job, JOB_ROLE)
         return items
 
-    def _fill(self, row: int, columns: Iterable[int] = range(len(COLUMNS))) -> None:
+    def _fill(self, row: int, columns: Collection[int] = range(len(COLUMNS))) -> None:
         """Rewrite a row's cells from its job (quietly: the caller signals the change)."""
         kind, job = self._rows[row]
         for column in columns:
@@ -128,7 +128,7 @@ class JobsTableModel(QStandardItemModel):
                 item.setText(self._text(kind, job, column))
                 item.setToolTip(self._tip(kind, job, column))
         first = self.item(row, KIND)
-        if first is not None:
+        if first is not None and KIND in columns:   # the row's job, for its readers
             first.setData(job, JOB_ROLE)
 
     def _changed(self, first: int, last: int, column: int | None = None) -> None:
