@@ -136,6 +136,8 @@ def test_status_bar_shows_connection_state_and_activity(
     assert "Connected" in window.status.state_text()
     assert "Test server" in window.status.state_text()
     assert not window.status.retry.isVisible()
+    # the panels' first requests show as activity too: let them finish first
+    qtbot.waitUntil(lambda: app_context.activity.active() == [], timeout=10000)
     token = app_context.activity.begin("Uploading 3 files")
     assert window.status.activity.text() == "Uploading 3 files"
     app_context.activity.end(token)
