@@ -42,16 +42,22 @@ def test_the_legend_names_each_series_once(qtbot: Any) -> None:
     assert [label.text for _sample, label in legend.items] == ["train", "validation"]
 
 
+def shown_plot(qtbot: Any, width: int, height: int) -> LossPlot:
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(width, height)
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot
+
+
 def test_the_plot_draws_each_series_in_its_colour_and_fits_the_view(qtbot: Any) -> None:
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtGui import QColor
 
     from relay_desktop.ui.jobs.loss_plot import TRAIN_COLOR, VALIDATION_COLOR
 
-    plot = LossPlot()
-    qtbot.addWidget(plot)
-    plot.resize(500, 320)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_plot(qtbot, 500, 320)
     plot.show_job(job("a", [3.0, 2.0, 1.0, 0.5], [3.2, 2.5, 1.8, 1.6]))
     item = plot.plot.getPlotItem()
     qtbot.waitUntil(lambda: item.getViewBox().viewRange()[1][1] >= 3.2, timeout=3000)
@@ -67,20 +73,18 @@ def test_the_plot_draws_each_series_in_its_colour_and_fits_the_view(qtbot: Any) 
                    + abs(QColor(c).blue() - want.blue()) < 12 for c in colours)
 
     assert near(TRAIN_COLOR) and near(VALIDATION_COLOR)
-    # the legend's entry hides a whole series, its line and its markers together
-    legend = item.legend
-    sample, _label = legend.items[0]
+    # a click on the legend's entry hides a whole series, its line and its markers together
+    sample, _label = item.legend.items[0]
     assert sample.item is plot.train
-    sample.item.setVisible(False)
-    assert not plot.train.isVisible() and plot.validation.isVisible()
+    view = plot.plot
+    at = view.mapFromScene(sample.mapToScene(QPointF(10, 10)))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    qtbot.waitUntil(lambda: not plot.train.isVisible(), timeout=3000)
+    assert plot.validation.isVisible()
 
 
 def test_an_epoch_without_a_finite_loss_gets_no_point(qtbot: Any) -> None:
-    plot = LossPlot()
-    qtbot.addWidget(plot)
-    plot.resize(400, 260)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_plot(qtbot, 400, 260)
     plot.show_job(job("d", [1.0, float("nan"), 0.5, float("inf")], [0.9]))
     assert markers(plot) == ([(1, 1.0), (3, 0.5)], [(1, 0.9)])
     assert plot.train.dataBounds(0) == (1.0, 3.0) and plot.train.dataBounds(1) == (0.5, 1.0)

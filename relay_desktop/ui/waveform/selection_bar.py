@@ -8,7 +8,7 @@ and the field goes back to the selection.
 Narrower than it asks for (a small window with both side docks open), the bar
 gives way step by step instead of letting its parts overlap: the "Selection"
 title goes first, then the Length field, then the Start / End labels (each field
-still names itself in its tooltip and placeholder).
+still names itself in its tooltip).
 """
 
 from __future__ import annotations
