@@ -41,7 +41,8 @@ def qt_app() -> Any:
 
     Call it before importing any other Qt module. It also puts the repository
     root on ``sys.path`` (benchmarks use ``tests.support``) and applies the
-    PySide6 work-around of ``relay_desktop.services.qt_compat``.
+    PySide6 work-around of ``relay_desktop.services.qt_compat`` and the app's
+    thread switch interval (``relay_desktop.services.switch_interval``).
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     root = str(Path(__file__).resolve().parent.parent)
@@ -50,6 +51,8 @@ def qt_app() -> Any:
     from PySide6.QtWidgets import QApplication
 
     from relay_desktop.services.qt_compat import pin_bool_singletons
+    from relay_desktop.services.switch_interval import favour_gui_thread
 
     pin_bool_singletons()
+    favour_gui_thread()
     return QApplication.instance() or QApplication([])

@@ -19,10 +19,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from relay_desktop.api import CancelToken, RelayClient, errors
-from relay_desktop.services.qt_compat import pin_bool_singletons
 
 log = logging.getLogger(__name__)
-pin_bool_singletons()  # PySide6 6.12 emit() refcount bug: see qt_compat
 
 Progress = Callable[[int, int], None]
 Job = Callable[[RelayClient, CancelToken, Progress], Any]
