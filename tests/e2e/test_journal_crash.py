@@ -31,6 +31,7 @@ TYPES = [{"name": "click", "color": "#ff0000"}, {"name": "pause", "color": "#00f
 APP = textwrap.dedent("""
     import sys, time
     from PySide6.QtCore import QCoreApplication
+    from relay_desktop.services.qt_compat import pin_bool_singletons
     from relay_desktop.core.annotations import Region
     from relay_desktop.core.journal import Journal
     from relay_desktop.services.annotation_session import AnnotationSession
@@ -41,6 +42,7 @@ APP = textwrap.dedent("""
     from relay_desktop.core.annotations.document import ArtifactTypeInfo
 
     base_url, key, journal_path, dataset_id, set_id, audio_id = sys.argv[1:7]
+    pin_bool_singletons()  # as the app does at start-up (see qt_compat)
     app = QCoreApplication([])
     worker = ApiWorker(base_url, key)
     # a long coalescing delay: the process dies before it ever syncs

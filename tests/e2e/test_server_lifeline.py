@@ -23,10 +23,12 @@ APP = textwrap.dedent("""
     import sys
     from pathlib import Path
     from PySide6.QtCore import QCoreApplication
+    from relay_desktop.services.qt_compat import pin_bool_singletons
     from relay_desktop.services.credentials import CredentialStore
     from relay_desktop.services.local_workspace import LocalWorkspace
 
     home = Path(sys.argv[1])
+    pin_bool_singletons()  # as the app does at start-up (see qt_compat)
     app = QCoreApplication([])
     ws = LocalWorkspace(home / "ws", CredentialStore(home / "creds.json"), seed_demo=False)
     ws.ready.connect(lambda url, key: print("READY", ws.proc.pid, url, flush=True))
