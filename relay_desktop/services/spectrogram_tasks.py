@@ -12,7 +12,8 @@ take a core from the decoding the user is watching. The waveform view gives the
 scheduler a pool of its own whose threads run below normal priority
 (``lower_priority``; :mod:`~relay_desktop.services.thread_priority`).
 Everything is cancellable; a new file (or none) cancels all and drops late
-results of the old one.
+results of the old one. Given a :class:`Colouring` (:meth:`TileScheduler.set_colouring`)
+the worker also colours each tile it makes, so the GUI thread only draws it.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 
 from relay_desktop.core.audio.decode import CancelFlag
-from relay_desktop.core.audio.spectrogram import TileKey
+from relay_desktop.core.audio.spectrogram import Tile, TileKey
 from relay_desktop.core.audio.spectrogram_cache import TileSource
+from relay_desktop.core.audio.spectrogram_colours import Colouring
 from relay_desktop.services.audio_tasks import outcome_of
 from relay_desktop.services.thread_priority import lower_this_thread
 
@@ -41,7 +43,15 @@ class _Job:
     source: TileSource
     generation: int
     background: bool
+    colouring: Colouring | None = None
     flag: CancelFlag = field(default_factory=CancelFlag)
+
+    def make(self) -> Tile:
+        """The tile (loaded or computed), coloured when the job has a colouring."""
+        tile = self.source.load_or_compute(self.key, self.flag)
+        if self.colouring is None or not tile.columns:
+            return tile
+        return replace(tile, pixels=self.colouring.pixels(tile.db), colouring=self.colouring)
 
 
 class TileScheduler(QObject):
@@ -69,6 +79,7 @@ class TileScheduler(QObject):
         self._running_background: dict[TileKey, _Job] = {}
         self._queue: deque[TileKey] = deque()
         self._held = False
+        self._colouring: Colouring | None = None
         self._outcome.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     # -- control ---------------------------------------------------------------------------
@@ -118,6 +129,10 @@ class TileScheduler(QObject):
         self._held = held
         self._pump()
 
+    def set_colouring(self, colouring: Colouring | None) -> None:
+        """Colour the tiles started from now on with ``colouring`` (None: as dB values only)."""
+        self._colouring = colouring
+
     @property
     def background_held(self) -> bool:
         return self._held
@@ -157,7 +172,7 @@ class TileScheduler(QObject):
         source = self._source
         if source is None:
             return
-        job = _Job(key, source, self._generation, background)
+        job = _Job(key, source, self._generation, background, self._colouring)
         (self._running_background if background else self._visible)[key] = job
         emit = self._outcome.emit
         lower = self._lower
@@ -190,7 +205,6 @@ def _run_job(job: _Job, send: Callable[[_Job, str, object], None]) -> None:
     if job.flag.is_cancelled:
         kind, value = "cancelled", None
     else:
-        kind, value = outcome_of(lambda: job.source.load_or_compute(job.key, job.flag),
-                                 "The spectrogram")
+        kind, value = outcome_of(job.make, "The spectrogram")
     with contextlib.suppress(RuntimeError):  # the scheduler is gone (its view closed)
         send(job, kind, value)

@@ -17,8 +17,9 @@ import soundfile as sf
 from PySide6.QtCore import QThreadPool
 
 from relay_desktop.core.audio.decode import probe
-from relay_desktop.core.audio.spectrogram import TILE_COLUMNS, TileKey, plan_tiles
+from relay_desktop.core.audio.spectrogram import TILE_COLUMNS, Tile, TileKey, plan_tiles
 from relay_desktop.core.audio.spectrogram_cache import SpectrogramTileCache
+from relay_desktop.core.audio.spectrogram_colours import Colouring
 from relay_desktop.core.paths import AppPaths
 from relay_desktop.core.settings import Settings
 from relay_desktop.ui.waveform.editor import AudioEditor
@@ -155,11 +156,47 @@ def test_colour_map_and_db_range_recolour_without_recomputing(qtbot: Any, minute
     viridis = lookup_table("viridis")
     for key, image in images.items():
         assert spec.image_of(key) is image, "the same images, re-coloured"
-        assert image is not None and np.array_equal(image.lut, viridis)
-        assert list(image.levels) == [-80.0, -20.0]
+        assert image is not None and image.colouring.levels == (-80.0, -20.0)
+        picture = image.image()
+        db = spec.db_of(key)
+        assert db is not None and (picture.width(), picture.height()) == db.shape
+        for column, bin_ in ((0, 0), (db.shape[0] // 2, db.shape[1] // 3)):
+            entry = int(np.clip((db[column, bin_] + 80.0) * 256 / 60.0, 0, 255))
+            r, g, b = (int(v) for v in viridis[entry][:3])
+            assert picture.pixel(column, bin_) == 0xFF000000 | r << 16 | g << 8 | b
     assert spec.colormap == "viridis"
     with pytest.raises(ValueError, match="colour map"):
         spec.set_params(colormap="rainbow")
+
+
+def test_tiles_are_coloured_on_the_workers_and_drawn_as_they_came(
+        qtbot: Any, minute: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    colouring_threads: list[int] = []
+    colour = Colouring.pixels
+
+    def recorded(self: Colouring, db: np.ndarray) -> np.ndarray:
+        colouring_threads.append(threading.get_ident())
+        return colour(self, db)
+
+    monkeypatch.setattr(Colouring, "pixels", recorded)
+    spec = plot_of(QThreadPool.globalInstance(), minute)
+    arrived: list[Tile] = []
+    spec.scheduler.tile_ready.connect(arrived.append)
+    spec.update_range(20.0, 28.0, PIXELS)
+    settle(qtbot, spec)
+    gui = threading.get_ident()
+    assert arrived and colouring_threads and gui not in colouring_threads
+    for tile in arrived:
+        assert tile.pixels is not None and tile.colouring is spec.colouring
+    for key in spec.wanted():
+        image = spec.image_of(key)
+        tile = next(t for t in arrived if t.key == key)
+        assert image is not None and tile.pixels is not None
+        assert image.image().constBits() == tile.pixels.tobytes(), "drawn as it came"
+    spec.set_params(db_range=(-70.0, -10.0))  # the user's change: shown images now
+    assert gui in colouring_threads
+    assert all(image.colouring is spec.colouring
+               for image in map(spec.image_of, spec.wanted()) if image is not None)
 
 
 def test_a_window_change_computes_only_missing_tiles_and_never_blanks(

@@ -48,7 +48,7 @@ def test_spectrogram_tile_finds_a_tone(tmp_path: Path) -> None:
     peak_bin = int(np.argmax(tile.db[100]))
     assert peak_bin * rate / 512 == pytest.approx(1000, abs=rate / 512)
     assert tile.db[100, peak_bin] == pytest.approx(20 * np.log10(0.5), abs=1.5)
-    # zoomed out: hop larger than the window reads column by column
+    # zoomed out: the hop is larger than the window
     coarse = compute_tile(path, TileKey(window=256, hop=hop_for(256, 400), index=0, lane=0))
     assert coarse.columns == (rate * 2 - 1) // 512 + 1
     assert np.all(np.argmax(coarse.db, axis=1)[1:-1] == 16)

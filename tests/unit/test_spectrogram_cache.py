@@ -15,6 +15,7 @@ from relay_desktop.core.audio.spectrogram import (
     TILE_COLUMNS,
     TileKey,
     compute_tile,
+    contiguous_hops,
     hop_for,
     plan_tiles,
     stft_db,
@@ -132,22 +133,33 @@ def test_a_missing_file_has_no_cache_key_and_fails_in_words(tmp_path: Path) -> N
 def test_a_zoomed_out_tile_can_be_cancelled_between_reads(tone: Path) -> None:
     flag = CancelFlag()
     flag.cancel()
-    key = TileKey(256, hop_for(256, 400), 0, None)
+    key = TileKey(256, 256 * (contiguous_hops("WAV") + 1), 0, None)  # read column by column
     with pytest.raises(DecodeCancelled):
         compute_tile(tone, key, flag)
 
 
 @pytest.mark.parametrize("channels,lane", [(1, None), (2, None), (2, 1)])
-@pytest.mark.parametrize("hop", [128, 2048])  # a contiguous read, and one seek per column
+@pytest.mark.parametrize("container", ["WAV", "FLAC"])
+# a contiguous read, one that skips what lies between the windows, one seek per column
+@pytest.mark.parametrize("hops", [0.25, 2, 8, 9])
 def test_tile_columns_are_the_stft_of_their_windows(tmp_path: Path, channels: int,
-                                                    lane: int | None, hop: int) -> None:
+                                                    lane: int | None, container: str,
+                                                    hops: float) -> None:
+    hop = int(512 * hops)
     rng = np.random.default_rng(channels + hop)
     data = rng.uniform(-0.5, 0.5, (RATE * 3, channels)).astype(np.float32)
-    path = tmp_path / "noise.wav"
-    sf.write(str(path), data, RATE, subtype="FLOAT")
+    path = tmp_path / f"noise.{container.lower()}"
+    sf.write(str(path), data, RATE, format=container,
+             subtype="FLOAT" if container == "WAV" else "PCM_16")
     tile = compute_tile(path, TileKey(512, hop, 0, lane))
-    signal = data.mean(axis=1) if lane is None else data[:, lane]
+    stored, _ = sf.read(str(path), dtype="float32", always_2d=True)  # FLAC: 16-bit samples
+    signal = stored.mean(axis=1) if lane is None else stored[:, lane]
     padded = np.concatenate([np.zeros(256, np.float32), signal, np.zeros(512, np.float32)])
     windows = np.stack([padded[c * hop: c * hop + 512] for c in range(tile.columns)])
     assert tile.columns == min(TILE_COLUMNS, (len(signal) - 1) // hop + 1)
     np.testing.assert_allclose(tile.db, stft_db(windows, 512), atol=1e-3)
+
+
+def test_compressed_files_read_wider_hops_in_one_piece() -> None:
+    assert contiguous_hops("WAV") == contiguous_hops("AIFF") == 2
+    assert contiguous_hops("FLAC") == contiguous_hops("ogg") == 8

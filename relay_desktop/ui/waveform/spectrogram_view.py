@@ -7,8 +7,11 @@ screen either side and the whole file at the overview zoom (see
 :func:`~relay_desktop.core.audio.spectrogram.plan_tiles` and
 :class:`~relay_desktop.services.spectrogram_tasks.TileScheduler`). Tiles live in
 an in-memory LRU (bounded in bytes) in front of the on-disk tile cache, each
-with one ImageItem made when it is first shown and hidden, not destroyed, when
-out of view. A colour map or dB range change re-colours those images; a new
+with one image item made when it is first shown and hidden, not destroyed, when
+out of view. The worker that makes a tile colours it too
+(:class:`~relay_desktop.core.audio.spectrogram_colours.Colouring`), so the GUI
+thread wraps finished RGB32 pixels. A colour map or dB range change re-colours
+the images on screen at once and the others when they are shown again; a new
 window size or zoom level keeps the old images (below the new ones) until the
 new level covers the view, so the plot never flashes blank.
 """
@@ -21,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QThreadPool, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPaintEngine, QPainter
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from relay_desktop.core.audio.decode import AudioInfo
 from relay_desktop.core.audio.spectrogram import (
@@ -33,6 +37,7 @@ from relay_desktop.core.audio.spectrogram import (
     plan_tiles,
 )
 from relay_desktop.core.audio.spectrogram_cache import SpectrogramTileCache, TileSource
+from relay_desktop.core.audio.spectrogram_colours import Colouring
 from relay_desktop.services.spectrogram_tasks import TileScheduler
 from relay_desktop.ui.waveform.axis import FrequencyAxisItem
 
@@ -53,22 +58,43 @@ def lookup_table(name: str) -> np.ndarray:
     return pg.colormap.get(_MAP_NAMES[name]).getLookupTable(nPts=256)
 
 
-class TileImage(pg.ImageItem):
-    """An ImageItem whose rendered image is kept as RGB32, the raster engine's own format.
+class TileImage(QGraphicsItem):
+    """One tile's RGB32 pixels drawn over its time and frequency span (view coordinates).
 
-    pyqtgraph renders a lookup-table image as Indexed8, which every paint converts
-    again while scaling it (about ten times the cost of drawing RGB32); converting
-    once per render makes a pan across shown tiles cheap.
-
-    Signals:
-        (pyqtgraph's ImageItem signals only)
+    Row 0 of the pixels (the lowest bin) lies at frequency 0; the plot's y axis
+    points up, so it is drawn at the bottom.
     """
 
-    def render(self) -> None:
-        super().render()
-        image: QImage | None = getattr(self, "qimage", None)  # pyqtgraph leaves it untyped
-        if image is not None and image.format() != QImage.Format.Format_RGB32:
-            self.qimage = image.convertToFormat(QImage.Format.Format_RGB32)
+    def __init__(self, rect: QRectF, pixels: np.ndarray, colouring: Colouring) -> None:
+        super().__init__()
+        self._rect = QRectF(rect)
+        self._pixels = pixels
+        self._image = QImage()
+        self.colouring = colouring
+        self.set_pixels(pixels, colouring)
+
+    def set_pixels(self, pixels: np.ndarray, colouring: Colouring) -> None:
+        """Show ``pixels`` ((bins, columns) RGB32 words, made with ``colouring``)."""
+        rows, columns = pixels.shape
+        self._pixels = pixels  # the image wraps this buffer: keep it alive
+        self._image = QImage(pixels.data, columns, rows, columns * 4,
+                             QImage.Format.Format_RGB32)
+        self.colouring = colouring
+        self.update()
+
+    def image(self) -> QImage:
+        """The image drawn (it wraps the pixels without copying them)."""
+        return self._image
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        image = self._image
+        if p.paintEngine().type() == QPaintEngine.Type.Picture:
+            image = image.copy()  # a recording device keeps the image: it must own its pixels
+        p.drawImage(self._rect, image)
 
 
 class SpectrogramPlot(QObject):
@@ -95,11 +121,12 @@ class SpectrogramPlot(QObject):
         self.window = DEFAULT_WINDOW
         self.db_range = DEFAULT_DB
         self.colormap = DEFAULT_COLORMAP
-        self._lut = lookup_table(self.colormap)
+        self._colouring = Colouring.of(self.db_range, lookup_table(self.colormap))
+        self.scheduler.set_colouring(self._colouring)
         self._disk_cache: SpectrogramTileCache | None = None
         self._path: Path | None = None
         self._info: AudioInfo | None = None
-        self._memory: OrderedDict[TileKey, np.ndarray] = OrderedDict()
+        self._memory: OrderedDict[TileKey, Tile] = OrderedDict()
         self._memory_bytes = 0
         self._items: dict[TileKey, TileImage] = {}
         self._shown: set[TileKey] = set()
@@ -142,18 +169,23 @@ class SpectrogramPlot(QObject):
         The dB range and the colour map re-colour the images already made; a new
         window shows what is cached of it and computes only the missing tiles.
         """
+        if colormap is not None:
+            lookup_table(colormap)  # an unknown name raises before anything changes
+        recolour = False
         if db_range is not None:
             lo, hi = sorted(db_range)
             if hi - lo < 1:
                 hi = lo + 1
+            recolour = (lo, hi) != self.db_range
             self.db_range = (lo, hi)
-            for item in self._items.values():
-                item.setLevels(self.db_range)
         if colormap is not None and colormap != self.colormap:
-            self._lut = lookup_table(colormap)
             self.colormap = colormap
-            for item in self._items.values():
-                item.setLookupTable(self._lut)
+            recolour = True
+        if recolour:
+            self._colouring = Colouring.of(self.db_range, lookup_table(self.colormap))
+            self.scheduler.set_colouring(self._colouring)
+            for key in self._shown:  # the others are re-coloured when shown again
+                self._colour(key)
         if window is not None and window != self.window:
             self.window = int(window)
             if self._last is not None:
@@ -198,7 +230,7 @@ class SpectrogramPlot(QObject):
     def _tile_ready(self, tile: Tile) -> None:
         key = tile.key
         self._counts["from_disk" if tile.from_cache else "computed"] += 1
-        self._remember(key, tile.db)
+        self._remember(tile)
         if key in self._wanted:
             self._show(key)
             self._prune()
@@ -209,40 +241,56 @@ class SpectrogramPlot(QObject):
             self._reported_failure = True  # one sentence per file, not one per tile
             self.failed.emit(message)
 
-    def _remember(self, key: TileKey, db: np.ndarray) -> None:
-        """Put ``db`` into the memory LRU, dropping the least recent tiles not on screen."""
+    def _remember(self, tile: Tile) -> None:
+        """Put ``tile`` into the memory LRU, dropping the least recent tiles not on screen."""
+        key = tile.key
         old = self._memory.pop(key, None)
         if old is not None:
-            self._memory_bytes -= 2 * old.nbytes
-        self._memory[key] = db
-        self._memory_bytes += 2 * db.nbytes  # the array and its image
+            self._memory_bytes -= 2 * old.db.nbytes
+        self._memory[key] = tile
+        self._memory_bytes += 2 * tile.db.nbytes  # the dB values and their pixels
         for victim in list(self._memory):
             if self._memory_bytes <= CACHE_BYTES:
                 break
             if victim in self._shown or victim == key:
                 continue
-            self._memory_bytes -= 2 * self._memory.pop(victim).nbytes
+            self._memory_bytes -= 2 * self._memory.pop(victim).db.nbytes
             item = self._items.pop(victim, None)
             if item is not None:
                 self.plot.removeItem(item)
 
+    def _pixels(self, tile: Tile) -> np.ndarray:
+        """``tile`` in the current colours: the worker's pixels when it used them."""
+        if tile.pixels is not None and tile.colouring is self._colouring:
+            return tile.pixels
+        return self._colouring.pixels(tile.db)
+
+    def _colour(self, key: TileKey) -> None:
+        """Bring the image of ``key`` to the current colours, if it has other ones."""
+        item = self._items.get(key)
+        tile = self._memory.get(key)
+        if item is not None and tile is not None and item.colouring is not self._colouring:
+            item.set_pixels(self._pixels(tile), self._colouring)
+
     def _show(self, key: TileKey) -> None:
         info = self._info
-        db = self._memory.get(key)
-        if info is None or db is None:
+        tile = self._memory.get(key)
+        if info is None or tile is None:
             return
         item = self._items.get(key)
         if item is None:
-            if len(db) == 0:
+            if not tile.columns:
                 self._shown.add(key)  # nothing to draw, but it covers its (empty) span
                 return
             sr = info.sample_rate
-            item = TileImage(db, levels=self.db_range, lut=self._lut, autoLevels=False)
             start, _stop = key.column_span_frames()
-            item.setRect(QRectF(start / sr, 0.0, len(db) * key.hop / sr, sr / 2))
+            rect = QRectF(start / sr, 0.0, tile.columns * key.hop / sr, sr / 2)
+            item = TileImage(rect, self._pixels(tile), self._colouring)
             self.plot.addItem(item, ignoreBounds=True)
             self._items[key] = item
             self._counts["images_created"] += 1
+        else:
+            self._colour(key)
         if item.zValue() != _CURRENT_Z:
             item.setZValue(_CURRENT_Z)
         if key not in self._shown:
@@ -294,3 +342,13 @@ class SpectrogramPlot(QObject):
     def image_of(self, key: TileKey) -> TileImage | None:
         """The image made for tile ``key`` (shown or not), if any."""
         return self._items.get(key)
+
+    @property
+    def colouring(self) -> Colouring:
+        """The colours images are drawn in now (a new object after every change)."""
+        return self._colouring
+
+    def db_of(self, key: TileKey) -> np.ndarray | None:
+        """The dB values of tile ``key`` while it is in memory."""
+        tile = self._memory.get(key)
+        return None if tile is None else tile.db
