@@ -229,6 +229,43 @@ def test_a_window_change_computes_only_missing_tiles_and_never_blanks(
     assert spec.tile_counts() == counts, "nothing recomputed, no image made twice"
 
 
+def _overlap(a: TileKey, b: TileKey) -> bool:
+    (a0, a1), (b0, b1) = a.column_span_frames(), b.column_span_frames()
+    return a0 < b1 and b0 < a1
+
+
+def test_old_images_stay_only_over_the_new_level_s_holes(
+        qtbot: Any, minute: Path, one_thread: QThreadPool) -> None:
+    spec = plot_of(one_thread, minute)
+    spec.update_range(16.0, 32.0, PIXELS)
+    settle(qtbot, spec)
+    coarse = set(spec.shown_keys())
+    steps: list[tuple[int, int]] = []  # (holes, old images shown) after each arrival
+    wrong: list[str] = []
+
+    def check(_tile: object) -> None:
+        wanted, shown = set(spec.wanted()), set(spec.shown_keys())
+        holes = wanted - shown
+        old = shown - wanted
+        wrong.extend(f"{k} shown over no hole" for k in old if not any(
+            _overlap(k, h) for h in holes))
+        wrong.extend(f"hole {h} left blank" for h in holes
+                     if any(_overlap(h, k) for k in coarse) and not any(
+                         _overlap(h, k) for k in old))
+        steps.append((len(holes), len(old)))
+
+    with pool_held(one_thread):
+        spec.update_range(20.0, 28.0, PIXELS)  # a finer level: none of it made yet
+        under = {k for k in coarse if any(_overlap(k, w) for w in spec.wanted())}
+        assert under and set(spec.shown_keys()) == under, "the old level stays under the view"
+        spec.scheduler.tile_ready.connect(check)
+    settle(qtbot, spec)
+    assert not wrong, wrong
+    assert any(holes and old < len(under) for holes, old in steps), (
+        f"an old image leaves once what it covered has arrived: {steps}")
+    assert not set(spec.shown_keys()) & coarse
+
+
 def test_reopening_a_file_draws_its_spectrogram_from_the_tile_cache(
         qtbot: Any, gui_paths: AppPaths, tmp_path: Path) -> None:
     path = write_tone(tmp_path / "take.wav", 12.0)

@@ -58,6 +58,12 @@ def lookup_table(name: str) -> np.ndarray:
     return pg.colormap.get(_MAP_NAMES[name]).getLookupTable(nPts=256)
 
 
+def _overlaps_any(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
+    """Whether frame span ``[start, stop)`` overlaps any of ``others``."""
+    start, stop = span
+    return any(start < b and a < stop for a, b in others)
+
+
 class TileImage(QGraphicsItem):
     """One tile's RGB32 pixels drawn over its time and frequency span (view coordinates).
 
@@ -304,13 +310,19 @@ class SpectrogramPlot(QObject):
             item.hide()
 
     def _prune(self) -> None:
-        """Hide images not wanted now, but keep other levels' until the new one is complete."""
+        """Hide images not wanted now; other levels' stay (below) only over the new one's holes.
+
+        A hole is a visible tile not shown yet. An old image none of them overlaps
+        would be painted under the new ones for nothing (when tiles of a zoom
+        level are being made again, that was dozens of images per frame).
+        """
         wanted = set(self._wanted)
-        complete = wanted <= self._shown
+        holes = [k.column_span_frames() for k in self._wanted if k not in self._shown]
         level = (self._wanted[0].window, self._wanted[0].hop) if self._wanted else None
         stale = [k for k in self._shown if k not in wanted]
         for key in stale:
-            if complete or (key.window, key.hop) == level or len(stale) > MAX_STALE_SHOWN:
+            if (not holes or (key.window, key.hop) == level or len(stale) > MAX_STALE_SHOWN
+                    or not _overlaps_any(key.column_span_frames(), holes)):
                 self._hide(key)
                 continue
             item = self._items.get(key)
