@@ -253,3 +253,61 @@ def test_the_progress_bar_follows_decoding_and_stays_hidden_once_done(
     qtbot.waitUntil(lambda: bool(decoded), timeout=10000)
     qtbot.wait(250)   # past the throttle's interval: a late update must not show it again
     assert editor.progress.isHidden() and editor.cancel_button.isHidden()
+
+
+def test_switching_between_cached_files_paints_no_empty_frame(
+        qtbot: Any, editor: AudioEditor, tmp_path: Path) -> None:
+    from PySide6.QtCore import QEvent, QObject
+
+    first, second = write_audio(tmp_path / "one.wav"), write_audio(tmp_path / "two.wav", 4.0)
+    for path in (first, second):  # both decoded once: their peaks are cached
+        with qtbot.waitSignal(editor.file_decoded, timeout=10000):
+            editor.open_file(path)
+    view = editor.view
+    painted: list[str] = []  # what the view held each time its plot was painted
+
+    class Painted(QObject):
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                painted.append("empty" if view.path is None else view.path.name)
+            return False
+
+    watcher = Painted()
+    viewport = view.plots()[0].scene().views()[0].viewport()
+    viewport.installEventFilter(watcher)
+    try:
+        for path in (first, second, first):
+            with qtbot.waitSignal(editor.file_opened, timeout=10000):
+                editor.open_file(path)
+            assert not view.picture.holding, "the new file released the hold"
+            qtbot.wait(30)
+    finally:
+        viewport.removeEventFilter(watcher)
+    assert "empty" not in painted, painted
+    assert painted and painted[-1] == first.name
+
+
+def test_a_slow_open_shows_its_opening_state_once_the_hold_ends(
+        qtbot: Any, gui_paths: AppPaths, tmp_path: Path) -> None:
+    from PySide6.QtCore import QThreadPool
+
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    slow = AudioEditor(paths=gui_paths, pool=pool)
+    qtbot.addWidget(slow)
+    slow.resize(900, 400)
+    slow.show()
+    busy = threading.Event()
+    pool.start(lambda: busy.wait(10))  # the open waits behind this for the only thread
+    try:
+        slow.open_file(write_audio(tmp_path / "slow.wav"))
+        assert slow.view.picture.holding and not slow.view.updatesEnabled()
+        qtbot.waitUntil(lambda: not slow.view.picture.holding, timeout=2000)
+        assert slow.view.updatesEnabled() and "Opening slow.wav" in slow.view.message()
+    finally:
+        busy.set()
+    with qtbot.waitSignal(slow.file_opened, timeout=10000):
+        pass
+    assert slow.view.message() == ""
+    slow.shutdown()
+    pool.waitForDone(5000)

@@ -253,6 +253,7 @@ class AudioEditor(QWidget):
         self._display_name = display_name
         self.cancel_loading()
         self.player.unload()
+        self.view.picture.hold()  # no empty frame between two files (see picture_hold)
         self.view.clear()
         self._opened = None
         self._decoded_sent = False
@@ -425,6 +426,7 @@ class AudioEditor(QWidget):
         else:
             self.view.clear()
         self.view.show_message(message)
+        self.view.picture.release()
         self.error.emit(message)
 
     def go_to_time(self, t_s: float) -> None:

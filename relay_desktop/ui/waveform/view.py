@@ -58,6 +58,7 @@ from relay_desktop.ui.waveform.items import WaveItem
 from relay_desktop.ui.waveform.message_overlay import MessageOverlay
 from relay_desktop.ui.waveform.overview import OverviewStrip
 from relay_desktop.ui.waveform.pending import PendingBand
+from relay_desktop.ui.waveform.picture_hold import PictureHold
 from relay_desktop.ui.waveform.raw_reader import (
     Envelope,
     RawWindowReader,
@@ -176,6 +177,7 @@ class WaveformView(QWidget):
         self.overview.hide()
 
         self._message = MessageOverlay(self)
+        self.picture = PictureHold(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -254,6 +256,7 @@ class WaveformView(QWidget):
         else:
             self.set_view_range(*at)
         self.refresh()
+        self.picture.release()
 
     def _set_limits(self) -> None:
         pyramid, info = self._pyramid, self._info
