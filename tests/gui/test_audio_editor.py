@@ -197,3 +197,33 @@ def test_a_download_can_be_cancelled(qtbot: Any, fault_editor: Any) -> None:
     assert not ed.progress.isVisibleTo(ed)
     qtbot.wait(1800)  # the late answer must not reopen anything
     assert ed.view.path is None
+
+
+def test_the_status_line_keeps_its_height_while_a_file_loads(
+        qtbot: Any, editor: AudioEditor, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    status = editor.properties.parentWidget()
+    assert status is not None
+    idle_status, idle_view = status.height(), editor.view.height()
+    start = next(label for label in editor.selection_bar.findChildren(QLabel)
+                 if label.text() == "Start")
+    heights: list[tuple[int, int, int, int]] = []
+
+    def sample() -> None:
+        heights.append((status.height(), editor.view.height(), editor.properties.height(),
+                        editor.cancel_button.height()))
+
+    editor.progress.valueChanged.connect(lambda _v: sample())
+    with qtbot.waitSignal(editor.file_decoded, timeout=10000):
+        editor.open_file(write_audio(tmp_path / "long.wav", seconds=60.0))
+        qtbot.waitUntil(lambda: editor.cancel_button.isVisible(), timeout=5000)
+        qtbot.wait(10)  # a layout pass with the progress and Cancel shown
+        sample()
+    qtbot.wait(10)
+    sample()
+    assert heights
+    assert all(s == idle_status and v == idle_view for s, v, _p, _c in heights), heights
+    top = editor.properties.mapTo(status, editor.properties.rect().topLeft()).y()
+    assert top == start.mapTo(status, start.rect().topLeft()).y()
+    assert editor.properties.height() == start.height()

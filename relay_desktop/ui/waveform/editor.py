@@ -88,6 +88,9 @@ QWidget#selectionBar QLineEdit:disabled { color: #5c6370; }
 QFrame#transportSeparator { color: #3a404b; }
 QWidget#editorStatus { background: #23272e; border-top: 1px solid #111317; }
 QLabel#editorProperties { color: #aab0bb; padding: 2px 6px; }
+QWidget#editorStatus QToolButton { color: #d7dae0; background: #2b3038;
+    border: 1px solid #3a404b; border-radius: 3px; padding: 0 8px; }
+QWidget#editorStatus QToolButton:hover { background: #323842; }
 QProgressBar { background: #15181d; border: 1px solid #3a404b; border-radius: 3px;
     color: #d7dae0; max-height: 14px; text-align: center; }
 QProgressBar::chunk { background: #3d7ab8; }
@@ -169,6 +172,9 @@ class AudioEditor(QWidget):
         row.addWidget(self.progress)
         row.addWidget(self.cancel_button)
         row.addWidget(self.selection_bar)
+        # the line keeps its height while a file loads (a taller Cancel button grew it,
+        # which resized the view twice per open and left the name drawn low after)
+        self.cancel_button.setMaximumHeight(self.selection_bar.sizeHint().height())
         # "No audio output device: ..." gets a line of its own above the status line, where
         # the whole sentence fits and never crowds the transport
         output = self.transport.output_label
