@@ -259,4 +259,11 @@ def test_the_selection_fields_give_way_under_a_narrow_editor_instead_of_overlapp
     qtbot.waitUntil(lambda: bar.compactness() == 0, timeout=3000)
     assert bar.title.isVisible() and bar.fields["length"].isVisible()
     assert bar.fields["length"].text() == "0:00:00.616"
+    editor.properties.setText("take-0042.wav  ·  WAV  ·  48 kHz  ·  stereo  ·  " * 4)
+    editor.setGeometry(0, 0, 760, 400)   # a long file name wants every spare pixel
+    qtbot.waitUntil(lambda: bar.width() < 760, timeout=3000)
+    QApplication.processEvents()
+    assert bar.compactness() == 0
+    assert bar.title.x() == 0, bar.title.geometry()  # it asks for what its parts take
+    assert editor.properties.geometry().right() + 20 >= bar.geometry().left()
     editor.shutdown()

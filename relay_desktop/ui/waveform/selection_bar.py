@@ -80,7 +80,7 @@ class SelectionBar(QWidget):
 
     def _width_at(self, compactness: int) -> int:
         parts = self._shown_at(compactness)
-        return sum(w.sizeHint().width() for w in parts) + SPACING_PX * (len(parts) - 1)
+        return sum(_laid_out_width(w) for w in parts) + SPACING_PX * (len(parts) - 1)
 
     def compactness(self) -> int:
         """How many steps the bar has given way (0: everything shown)."""
@@ -170,3 +170,8 @@ class SelectionBar(QWidget):
         self._selection = (start, end)
         self._show()
         self.selection_edited.emit(start, end)
+
+
+def _laid_out_width(widget: QWidget) -> int:
+    """The width a layout gives ``widget`` at its size hint (a fixed width wins over the hint)."""
+    return max(widget.minimumWidth(), min(widget.maximumWidth(), widget.sizeHint().width()))
