@@ -11,9 +11,9 @@ with one image item made when it is first shown and hidden, not destroyed, when
 out of view. The worker that makes a tile colours it too
 (:class:`~relay_desktop.core.audio.spectrogram_colours.Colouring`), so the GUI
 thread wraps finished RGB32 pixels. A colour map or dB range change re-colours
-the images on screen at once and the others when they are shown again; a new
-window size or zoom level keeps the old images (below the new ones) until the
-new level covers the view, so the plot never flashes blank.
+the images on screen at once and the others when they are shown again. On a
+new window size or zoom level the old images stay (below the new ones) where the
+new level has no image yet, so the plot never flashes blank.
 """
 
 from __future__ import annotations
