@@ -395,11 +395,15 @@ def _poll_history(api: Api, job_id: str, timeout_s: float = 300.0) -> list[dict[
         time.sleep(0.05)
 
 
+#: enough epochs that polling sees some mid-training (three could pass between two polls)
+EPOCHS = 24
+
+
 def test_training_completes_with_progress_and_a_usable_model(api: Api, other_api: Api,
                                                              demo: Trainable) -> None:
     r = api.post("/api/v1/training-jobs", json={
         "dataset_id": demo.dataset_id, "annotation_set_id": demo.annotation_set_id,
-        "config": {"artifact_types": ["glitch", "long_pause", "click"], "epochs": 3}})
+        "config": {"artifact_types": ["glitch", "long_pause", "click"], "epochs": EPOCHS}})
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["status"] in ("queued", "training")
@@ -410,10 +414,10 @@ def test_training_completes_with_progress_and_a_usable_model(api: Api, other_api
     assert "training" in statuses and statuses.index("training") < statuses.index("completed")
     # the loss lists grow one epoch at a time, to `epochs` entries
     lengths = [len(h["progress"]["train_loss"]) for h in history]
-    assert lengths == sorted(lengths) and lengths[-1] == 3
-    assert any(0 < n < 3 for n in lengths), lengths  # seen mid-training, not only at the end
-    assert final["progress"]["epoch"] == 3 and final["progress"]["epochs"] == 3
-    assert len(final["progress"]["validation_loss"]) == 3
+    assert lengths == sorted(lengths) and lengths[-1] == EPOCHS
+    assert any(0 < n < EPOCHS for n in lengths), lengths  # seen mid-training, not only at the end
+    assert final["progress"]["epoch"] == EPOCHS and final["progress"]["epochs"] == EPOCHS
+    assert len(final["progress"]["validation_loss"]) == EPOCHS
     assert all(loss >= 0 for loss in final["progress"]["train_loss"])
     assert final["started_at"] and final["completed_at"] and final["error_message"] is None
     assert final["started_at"] <= final["completed_at"]
