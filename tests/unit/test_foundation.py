@@ -9,6 +9,7 @@ from pathlib import Path
 import requests
 
 from relay_desktop import __version__
+from tests.support.fresh_interpreter import assert_probe_passes
 from tests.support.live_server import LiveServer
 
 
@@ -53,9 +54,7 @@ def test_api_and_core_import_without_qt() -> None:
         "            importlib.import_module(mod.name)\n"
         "print('ok')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    assert_probe_passes(code, timeout_s=None)
 
 
 def test_screenshot_writes_a_png(tmp_path: Path) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from tests.support.fresh_interpreter import assert_probe_passes
 
 PROBE = """
 import sys
@@ -23,7 +21,4 @@ print("ok")
 
 
 def test_the_switch_interval_is_shortened_only_when_asked() -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert_probe_passes(PROBE)
