@@ -74,9 +74,6 @@ class TileImage(QGraphicsItem):
     def __init__(self, rect: QRectF, pixels: np.ndarray, colouring: Colouring) -> None:
         super().__init__()
         self._rect = QRectF(rect)
-        self._pixels = pixels
-        self._image = QImage()
-        self.colouring = colouring
         self.set_pixels(pixels, colouring)
 
     def set_pixels(self, pixels: np.ndarray, colouring: Colouring) -> None:
@@ -127,7 +124,8 @@ class SpectrogramPlot(QObject):
         self.window = DEFAULT_WINDOW
         self.db_range = DEFAULT_DB
         self.colormap = DEFAULT_COLORMAP
-        self._colouring = Colouring.of(self.db_range, lookup_table(self.colormap))
+        self._table = lookup_table(self.colormap)
+        self._colouring = Colouring.of(self.db_range, self._table)
         self.scheduler.set_colouring(self._colouring)
         self._disk_cache: SpectrogramTileCache | None = None
         self._path: Path | None = None
@@ -175,8 +173,8 @@ class SpectrogramPlot(QObject):
         The dB range and the colour map re-colour the images already made; a new
         window shows what is cached of it and computes only the missing tiles.
         """
-        if colormap is not None:
-            lookup_table(colormap)  # an unknown name raises before anything changes
+        # an unknown colour map raises before anything changes
+        table = lookup_table(colormap) if colormap is not None else self._table
         recolour = False
         if db_range is not None:
             lo, hi = sorted(db_range)
@@ -185,10 +183,10 @@ class SpectrogramPlot(QObject):
             recolour = (lo, hi) != self.db_range
             self.db_range = (lo, hi)
         if colormap is not None and colormap != self.colormap:
-            self.colormap = colormap
+            self.colormap, self._table = colormap, table
             recolour = True
         if recolour:
-            self._colouring = Colouring.of(self.db_range, lookup_table(self.colormap))
+            self._colouring = Colouring.of(self.db_range, self._table)
             self.scheduler.set_colouring(self._colouring)
             for key in self._shown:  # the others are re-coloured when shown again
                 self._colour(key)
