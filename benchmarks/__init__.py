@@ -41,8 +41,9 @@ def qt_app() -> Any:
 
     Call it before importing any other Qt module. It also puts the repository
     root on ``sys.path`` (benchmarks use ``tests.support``) and applies the
-    PySide6 work-around of ``relay_desktop.services.qt_compat`` and the app's
-    thread switch interval (``relay_desktop.services.switch_interval``).
+    PySide6 work-around of ``relay_desktop.services.qt_compat``, the app's
+    thread switch interval (``relay_desktop.services.switch_interval``) and its
+    serial raster fills (``relay_desktop.services.raster_threads``).
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     root = str(Path(__file__).resolve().parent.parent)
@@ -51,8 +52,10 @@ def qt_app() -> Any:
     from PySide6.QtWidgets import QApplication
 
     from relay_desktop.services.qt_compat import pin_bool_singletons
+    from relay_desktop.services.raster_threads import serial_raster_fills
     from relay_desktop.services.switch_interval import favour_gui_thread
 
     pin_bool_singletons()
     favour_gui_thread()
+    serial_raster_fills()
     return QApplication.instance() or QApplication([])
