@@ -66,6 +66,7 @@ def measure(quick: bool) -> dict[str, Any]:
     from benchmarks.region_drag import write_hour
     from relay_desktop.core.audio.decode import probe
     from relay_desktop.core.audio.peaks import PeakPyramid
+    from relay_desktop.core.audio.spectrogram_cache import SpectrogramTileCache
     from relay_desktop.ui.annotations.region_layer import RegionLayer
     from relay_desktop.ui.review.detection_lane import DetectionLane, LaneDetection
     from relay_desktop.ui.waveform.view import WaveformView
@@ -86,6 +87,16 @@ def measure(quick: bool) -> dict[str, Any]:
         QApplication.sendEvent(target, QKeyEvent(QKeyEvent.Type.KeyPress, k,
                                                  Qt.KeyboardModifier.NoModifier))
 
+    def settle(view: Any) -> None:
+        """Wait until no tile is asked for or being made (on the view's own tile pool too)."""
+        spectrogram = view.spectrogram
+        while True:
+            pool.waitForDone()
+            spectrogram.scheduler.pool.waitForDone()
+            app.processEvents()
+            if not spectrogram.pending_count():
+                return
+
     def frames(view: Any, vp: Any, pos: QPoint, drain: bool) -> list[float]:
         out = []
         for kind, amount in gesture(steps):
@@ -97,8 +108,7 @@ def measure(quick: bool) -> dict[str, Any]:
             app.processEvents()
             out.append((time.perf_counter() - start) * 1000)
             if drain:  # warming: let the tiles this frame asked for arrive
-                pool.waitForDone()
-                app.processEvents()
+                settle(view)
         return out
 
     with tempfile.TemporaryDirectory(prefix="relay-bench-4k-") as tmp:
@@ -107,6 +117,7 @@ def measure(quick: bool) -> dict[str, Any]:
         info = probe(wav)
         pyramid = PeakPyramid.from_file(wav)
         view = WaveformView(pool)
+        view.spectrogram.set_disk_cache(SpectrogramTileCache(Path(tmp) / "tiles"))  # as the app
         view.resize(round(WIDTH / scale), round(HEIGHT / scale))
         view.show()
         view.set_audio(wav, info, pyramid)
@@ -126,7 +137,7 @@ def measure(quick: bool) -> dict[str, Any]:
                             {"click": "#e53935", "pause": "#43a047"})
         t0 = seconds * 0.4
         view.set_view_range(t0 - 300, t0 + 300)
-        pool.waitForDone()
+        settle(view)
         for _ in range(10):
             app.processEvents()
 
@@ -140,7 +151,10 @@ def measure(quick: bool) -> dict[str, Any]:
 
         frames(view, vp, pos, drain=True)                  # warm: tiles computed and cached
         shown_regions = layer.item_count()
+        counts = view.spectrogram.tile_counts()
         timed = frames(view, vp, pos, drain=False) + frames(view, vp, pos, drain=False)
+        after = view.spectrogram.tile_counts()
+        tiles_timed = {k: after[k] - counts[k] for k in ("computed", "from_disk")}
         layer.detach()
         lane.detach()
         offline.close()
@@ -173,7 +187,7 @@ def measure(quick: bool) -> dict[str, Any]:
             "median_ms": round(statistics.median(timed), 3), "max_ms": round(max(timed), 3),
             "frames": len(timed), "baseline_p99_ms": round(p99(base), 3),
             "baseline_median_ms": round(statistics.median(base), 3),
-            "region_items_after_warmup": shown_regions}
+            "region_items_after_warmup": shown_regions, "tiles_during_timed": tiles_timed}
 
 
 def _in_subprocess(quick: bool, scale: int) -> dict[str, Any]:
