@@ -99,7 +99,7 @@ def test_visible_tiles_are_computed_before_background_ones(qtbot: Any, minute: P
     settle(qtbot, spec)
     assert len(visible) >= 2
     centre = 40.0 * RATE / (visible[0].hop * TILE_COLUMNS)
-    assert abs(visible[0].index + 0.5 - centre) <= 0.5, "nearest the centre first"
+    assert abs(visible[0].position + 0.5 - centre) <= 0.5, "nearest the centre first"
     # the visible tiles of the new range overtook the queued background work; the old
     # range's tiles were cancelled; then the neighbours and the whole file, once each
     assert arrived == visible + plan_of(spec, 36.0, 44.0)

@@ -43,13 +43,13 @@ def test_spectrogram_tile_finds_a_tone(tmp_path: Path) -> None:
     t = np.arange(rate * 2) / rate
     path = tmp_path / "tone.wav"
     sf.write(str(path), (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), rate)
-    tile = compute_tile(path, TileKey(window=512, hop=64, index=0, lane=None))
+    tile = compute_tile(path, TileKey(window=512, hop=64, position=0, lane=None))
     assert tile.db.shape == (TILE_COLUMNS, 257)
     peak_bin = int(np.argmax(tile.db[100]))
     assert peak_bin * rate / 512 == pytest.approx(1000, abs=rate / 512)
     assert tile.db[100, peak_bin] == pytest.approx(20 * np.log10(0.5), abs=1.5)
     # zoomed out: the hop is larger than the window
-    coarse = compute_tile(path, TileKey(window=256, hop=hop_for(256, 400), index=0, lane=0))
+    coarse = compute_tile(path, TileKey(window=256, hop=hop_for(256, 400), position=0, lane=0))
     assert coarse.columns == (rate * 2 - 1) // 512 + 1
     assert np.all(np.argmax(coarse.db, axis=1)[1:-1] == 16)
 

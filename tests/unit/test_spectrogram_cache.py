@@ -41,14 +41,14 @@ def test_plan_puts_visible_tiles_first_nearest_the_centre() -> None:
     start, stop = 20.2 * width, 26.2 * width  # the centre is in tile 23
     pixels = 6 * TILE_COLUMNS  # one column per pixel at this hop
     plan = plan_tiles(1024, start, stop, pixels, total)
-    assert [k.index for k in plan.visible] == [23, 22, 24, 21, 25, 20, 26]
+    assert [k.position for k in plan.visible] == [23, 22, 24, 21, 25, 20, 26]
     assert {k.hop for k in plan.visible} == {hop}
     # one screen either side, nearest first, none of them visible
-    assert [k.index for k in plan.nearby][:2] == [19, 27]
-    assert {k.index for k in plan.nearby} == set(range(14, 33)) - set(range(20, 27))
+    assert [k.position for k in plan.nearby][:2] == [19, 27]
+    assert {k.position for k in plan.nearby} == set(range(14, 33)) - set(range(20, 27))
     # the whole file at the hop that puts it across the same width
     whole_hop = hop_for(1024, total / pixels)
-    assert [k.index for k in plan.overview] == list(
+    assert [k.position for k in plan.overview] == list(
         tiles_for_range(1024, whole_hop, 0, total, total))
     assert all(k.hop == whole_hop for k in plan.overview)
     everything = plan.visible + plan.nearby + plan.overview

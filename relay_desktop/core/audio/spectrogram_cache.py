@@ -41,7 +41,7 @@ _EVICT_TO = 0.9
 def tile_name(key: TileKey) -> str:
     """The file name of ``key`` inside its file's folder."""
     lane = "mix" if key.lane is None else f"ch{key.lane}"
-    return f"v{FORMAT_VERSION}-w{key.window}-h{key.hop}-{lane}-{key.index}.npy"
+    return f"v{FORMAT_VERSION}-w{key.window}-h{key.hop}-{lane}-{key.position}.npy"
 
 
 class SpectrogramTileCache:
