@@ -10,7 +10,7 @@ import soundfile as sf
 from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsScene
 
 from relay_desktop.core.audio import decode
 from relay_desktop.core.audio.decode import probe
@@ -59,6 +59,8 @@ def test_public_properties_and_plots(view: WaveformView) -> None:
     plots = view.plots()
     assert len(plots) == 2
     assert plots[1].getViewBox().linkedView(0) is plots[0].getViewBox(), "x-linked"
+    # every zoom moves every item: no BSP index to rebuild per frame
+    assert plots[0].scene().itemIndexMethod() == QGraphicsScene.ItemIndexMethod.NoIndex
     approx_range(view, 0.0, DURATION)
     assert view.drawn_mode == "peaks"
 

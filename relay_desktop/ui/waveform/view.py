@@ -46,7 +46,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QGraphicsView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QVBoxLayout, QWidget
 
 from relay_desktop.core.audio.decode import AudioInfo, nearest_zero_crossing
 from relay_desktop.core.audio.peaks import PeakPyramid
@@ -126,6 +126,9 @@ class WaveformView(QWidget):
             QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         # the background is one colour: filling it beats copying pyqtgraph's cached pixmap
         self._glw.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
+        # every zoom or pan moves all the plots' items: a BSP index would be rebuilt per
+        # frame to answer one "what is exposed" query (frame_4k median 8-10% lower without)
+        self._glw.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self._glw.ci.setSpacing(0)
         self._glw.ci.layout.setContentsMargins(0, 0, 6, 0)
         self._detail_vb = TimeViewBox(self)
