@@ -181,11 +181,13 @@ def test_opening_another_file_mid_decode_drops_the_first(qtbot: Any, editor: Aud
     editor.file_decoded.connect(lambda info: opened.append(("decoded", info.path)))
     with qtbot.waitSignal(editor.file_opened, timeout=10000):
         task = editor.open_file(first)
+    cancelled: list[bool] = []  # recorded from now: it may end before the gate opens
+    task.cancelled.connect(lambda: cancelled.append(True))
     editor.decode_pacer = None
     with qtbot.waitSignal(editor.file_decoded, timeout=10000):
         editor.open_file(second)
-    with qtbot.waitSignal(task.cancelled, timeout=10000):
-        gate.release()
+    gate.release()
+    qtbot.waitUntil(lambda: bool(cancelled), timeout=10000)
     qtbot.wait(100)
     assert opened == [first, second, ("decoded", second)]
     assert editor.view.path == second and editor.view.duration_s == pytest.approx(2.0)
