@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QThreadPool
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QGraphicsScene
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QWidget
 
 from relay_desktop.core.audio import decode
 from relay_desktop.core.audio.decode import probe
@@ -195,6 +196,66 @@ def test_raw_samples_and_dots_at_high_zoom(qtbot, view: WaveformView) -> None:
     assert view.drawn_mode == "samples"
     view.zoom_fit()
     assert view.drawn_mode == "peaks"
+
+
+def test_panning_through_samples_never_waits_for_a_read(qtbot, view: WaveformView) -> None:
+    """The window of samples is read ahead while the view pans, and a window read ahead
+    (or one read only for snapping) does not redraw the view when it arrives."""
+    view.set_view_range(1.0, 1.5)
+    qtbot.waitUntil(lambda: view.drawn_mode == "raw-envelope", timeout=5000)
+    qtbot.wait(100)  # the layout settles first (a resize redraws, after 30 ms)
+    panning = [False]
+    redraws_on_arrival: list[float] = []
+    refresh = view.refresh
+
+    def counted_refresh(*args: object) -> None:
+        if not panning[0]:
+            redraws_on_arrival.append(view.view_range()[0])
+        refresh(*args)
+
+    view.refresh = counted_refresh  # type: ignore[method-assign]
+    start = 1.0
+    for _ in range(40):  # 40 pans of 1/10 of the view: 4 views, well past the first window
+        start += 0.05
+        panning[0] = True
+        view.set_view_range(start, start + 0.5)
+        panning[0] = False
+        assert view.drawn_mode == "raw-envelope", f"waited for samples at {start:.2f} s"
+        qtbot.wait(30)  # a window read ahead arrives meanwhile
+    assert not redraws_on_arrival, "a window read ahead redrew the view when it arrived"
+
+
+class PaintCounter(QObject):
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_a_zoom_step_paints_once_with_lines_on_the_plots(qtbot, view: WaveformView) -> None:
+    """Lines that follow the view (region edges) take their new geometry before the paint:
+    taken during it, Qt paints the whole scene a second time in the same frame."""
+    for plot in view.plots():
+        for t in (1.2, 1.3):
+            plot.addItem(pg.InfiniteLine(t, pen="#ffffff"), ignoreBounds=True)
+    view.set_view_range(1.0, 1.5)
+    qtbot.waitUntil(lambda: view.drawn_mode == "raw-envelope", timeout=5000)
+    qtbot.wait(100)
+    viewport = view.plots()[0].scene().views()[0].viewport()
+    paints = PaintCounter(viewport)
+    for step in range(6):
+        before = paints.count
+        view.zoom_by(0.8, 1.25)
+        qtbot.waitUntil(lambda before=before: paints.count > before, timeout=2000)
+        qtbot.wait(50)  # a second paint, if one was asked for, comes now
+        assert paints.count == before + 1, f"zoom step {step} painted {paints.count - before}x"
 
 
 def test_channel_lanes(view: WaveformView) -> None:

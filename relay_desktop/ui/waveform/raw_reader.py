@@ -88,6 +88,19 @@ class RawWindowReader(QObject):
         task.failed.connect(self._failed)
         self._task = task
 
+    def keep_ahead(self, f0: float, f1: float) -> None:
+        """Read a window around ``[f0, f1]`` in the background when the one held has less
+        than half a span left on a side: panning then finds its samples already read."""
+        raw = self.window
+        if raw is None or self._path is None:
+            return
+        half = (f1 - f0) / 2
+        end = raw.start + len(raw.data)
+        if raw.start <= max(0.0, f0 - half) and end >= min(self._frames, f1 + half):
+            return
+        if raw_window_span(f0, f1, self._frames) != (raw.start, end):  # else none better
+            self.request(f0, f1)
+
     def _arrived(self, raw: RawWindow) -> None:
         if self.sender() is not self._task:
             return  # superseded, or a file no longer shown

@@ -110,7 +110,7 @@ class WaveformView(QWidget):
         self._pyramid: PeakPyramid | None = None
         self._mode = "mix"
         self._raw = RawWindowReader(self._pool, self)
-        self._raw.arrived.connect(self.refresh)
+        self._raw.arrived.connect(self._raw_arrived)
         self._raw.failed.connect(self.show_message)
         self._selection: tuple[float, float] | None = None
         self._drawn_mode = ""
@@ -524,6 +524,11 @@ class WaveformView(QWidget):
         self.refresh()
         self.overview.set_window(a, b)
         self.view_range_changed.emit(a, b)
+        # pyqtgraph moves the plots' contents at the start of the next paint; items whose
+        # bounding rect follows the view (the lines of region items) would then change
+        # geometry while painted, and Qt would paint the scene a second time that frame
+        for vb in (self._detail_vb, self._spec_vb):
+            vb.updateMatrix()
 
     def pixel_width(self) -> int:
         return max(16, int(self._detail_vb.width()))
@@ -582,6 +587,12 @@ class WaveformView(QWidget):
         if covered or read_ahead:
             self._raw.request(f0, f1)
 
+    def _raw_arrived(self) -> None:
+        """Redraw with the samples read only when the view waits for them: a window read
+        ahead, or for zero-crossing snaps, changes nothing on screen."""
+        if self._drawn_mode in ("loading", "partial"):
+            self.refresh()
+
     def _draw_raw(self, f0: float, f1: float, px: int,
                   lanes: list[tuple[int, int | None, float]]) -> None:
         raw = self._raw.window
@@ -594,6 +605,7 @@ class WaveformView(QWidget):
         else:
             self._wave.set_samples(cast(list[Samples], drawing), mode == "samples-dots", span)
         self._drawn_mode = mode
+        self._raw.keep_ahead(f0, f1)
 
     @property
     def drawn_mode(self) -> str:
