@@ -8,10 +8,12 @@ back out. Each frame is the input event (a wheel event to zoom, a key press to
 pan, sent to the widget as the user's would be) plus the repaint
 ``processEvents`` does for it, as in region_drag.
 
-Warmed before timing: the whole gesture is run once first, and the spectrogram
-tiles it asks for are computed (the thread pool is drained) and kept in the
-tile cache, so the timed pass measures drawing, not the STFT (tile computing
-runs on the pool, never in a frame). The timed pass is then run twice.
+Warmed before timing: the whole gesture is run once first, and after each of
+its frames every spectrogram tile asked for is made (the view's own tile pool
+is drained too) and kept in the tile caches, in memory and on disk as in the
+app, so the timed pass measures drawing, not the STFT (tile computing runs on
+the pool, never in a frame; the tiles read back from disk while timing are
+reported). The timed pass is then run twice.
 
 Device pixel ratio 2 runs the same in a subprocess with ``QT_SCALE_FACTOR=2``
 (the offscreen platform honours it; the run checks ``devicePixelRatioF() == 2``)
