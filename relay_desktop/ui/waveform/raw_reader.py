@@ -4,7 +4,9 @@ The waveform view asks for frames ``[f0, f1]`` when it is zoomed in past the
 peak pyramid's finest level (to draw samples), while a pixel is short enough
 for zero-crossing snaps, or where a growing pyramid has not reached the
 visible window yet. One window (plus a span's margin either side) is held at a
-time; a window of a file no longer shown never arrives. :func:`raw_drawing`
+time, and the next one is read ahead while the view pans toward its edge
+(:meth:`RawWindowReader.keep_ahead`); a window of a file no longer shown never
+arrives. :func:`raw_drawing`
 turns a held window into what the wave item draws.
 """
 
@@ -98,7 +100,8 @@ class RawWindowReader(QObject):
         end = raw.start + len(raw.data)
         if raw.start <= max(0.0, f0 - half) and end >= min(self._frames, f1 + half):
             return
-        if raw_window_span(f0, f1, self._frames) != (raw.start, end):  # else none better
+        # asked for already (a file shorter than its header returns less than asked)
+        if raw_window_span(f0, f1, self._frames) != self._wanted:
             self.request(f0, f1)
 
     def _arrived(self, raw: RawWindow) -> None:
