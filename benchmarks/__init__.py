@@ -41,9 +41,7 @@ def qt_app() -> Any:
 
     Call it before importing any other Qt module. It also puts the repository
     root on ``sys.path`` (benchmarks use ``tests.support``) and applies the
-    PySide6 work-around of ``relay_desktop.services.qt_compat``, the app's
-    thread switch interval (``relay_desktop.services.switch_interval``) and its
-    serial raster fills (``relay_desktop.services.raster_threads``).
+    app's own process settings (``relay_desktop.services.gui_process``).
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     root = str(Path(__file__).resolve().parent.parent)
@@ -51,11 +49,7 @@ def qt_app() -> Any:
         sys.path.insert(0, root)
     from PySide6.QtWidgets import QApplication
 
-    from relay_desktop.services.qt_compat import pin_bool_singletons
-    from relay_desktop.services.raster_threads import serial_raster_fills
-    from relay_desktop.services.switch_interval import favour_gui_thread
+    from relay_desktop.services.gui_process import prepare_gui_process
 
-    pin_bool_singletons()
-    favour_gui_thread()
-    serial_raster_fills()
+    prepare_gui_process()
     return QApplication.instance() or QApplication([])

@@ -28,11 +28,9 @@ from relay_desktop.services.connections import ConnectionManager
 from relay_desktop.services.context import AppContext, ConnectionInfo
 from relay_desktop.services.credentials import CredentialStore
 from relay_desktop.services.gc_tuning import settle_after_startup
+from relay_desktop.services.gui_process import prepare_gui_process
 from relay_desktop.services.job_monitor import JobMonitor
 from relay_desktop.services.local_workspace import LocalWorkspace
-from relay_desktop.services.qt_compat import pin_bool_singletons
-from relay_desktop.services.raster_threads import serial_raster_fills
-from relay_desktop.services.switch_interval import favour_gui_thread
 from relay_desktop.services.upload_manager import UploadManager
 from relay_desktop.ui.errors import show_error
 from relay_desktop.ui.labelling import LabellingPanel
@@ -392,9 +390,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"relay-desktop: {exc}", file=sys.stderr)
             return 2
     configure_logging()
-    pin_bool_singletons()
-    favour_gui_thread()
-    serial_raster_fills()
+    prepare_gui_process()
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("Relay Desktop")
