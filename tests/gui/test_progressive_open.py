@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 
 from relay_desktop.core.paths import AppPaths
 from relay_desktop.ui.waveform.editor import AudioEditor
+from tests.support.paint_events import PaintEvents
 
 RATE = 16000
 BLOCK = 4096
@@ -259,24 +260,15 @@ def test_the_progress_bar_follows_decoding_and_stays_hidden_once_done(
 
 def test_switching_between_cached_files_paints_no_empty_frame(
         qtbot: Any, editor: AudioEditor, tmp_path: Path) -> None:
-    from PySide6.QtCore import QEvent, QObject
-
     first, second = write_audio(tmp_path / "one.wav"), write_audio(tmp_path / "two.wav", 4.0)
     for path in (first, second):  # both decoded once: their peaks are cached
         with qtbot.waitSignal(editor.file_decoded, timeout=10000):
             editor.open_file(path)
     view = editor.view
     painted: list[str] = []  # what the view held each time its plot was painted
-
-    class Painted(QObject):
-        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                painted.append("empty" if view.path is None else view.path.name)
-            return False
-
-    watcher = Painted()
     viewport = view.plots()[0].scene().views()[0].viewport()
-    viewport.installEventFilter(watcher)
+    watcher = PaintEvents(viewport, lambda: painted.append(
+        "empty" if view.path is None else view.path.name))
     try:
         for path in (first, second, first):
             with qtbot.waitSignal(editor.file_opened, timeout=10000):
@@ -284,7 +276,7 @@ def test_switching_between_cached_files_paints_no_empty_frame(
             assert not view.picture.holding, "the new file released the hold"
             qtbot.wait(30)
     finally:
-        viewport.removeEventFilter(watcher)
+        watcher.stop()
     assert "empty" not in painted, painted
     assert painted and painted[-1] == first.name
 

@@ -8,15 +8,16 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QThreadPool
+from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QGraphicsScene, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsScene
 
 from relay_desktop.core.audio import decode
 from relay_desktop.core.audio.decode import probe
 from relay_desktop.core.audio.peaks import PeakPyramid
 from relay_desktop.ui.waveform.view import WaveformView
+from tests.support.paint_events import PaintEvents
 
 RATE = 8000
 DURATION = 10.0
@@ -225,20 +226,6 @@ def test_panning_through_samples_never_waits_for_a_read(qtbot, view: WaveformVie
     assert not redraws_on_arrival, "a window read ahead redrew the view when it arrived"
 
 
-class PaintCounter(QObject):
-    """Counts the paint events a widget receives."""
-
-    def __init__(self, widget: QWidget) -> None:
-        super().__init__(widget)
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
 def test_a_zoom_step_paints_once_with_lines_on_the_plots(qtbot, view: WaveformView) -> None:
     """Lines that follow the view (region edges) take their new geometry before the paint:
     taken during it, Qt paints the whole scene a second time in the same frame."""
@@ -249,7 +236,7 @@ def test_a_zoom_step_paints_once_with_lines_on_the_plots(qtbot, view: WaveformVi
     qtbot.waitUntil(lambda: view.drawn_mode == "raw-envelope", timeout=5000)
     qtbot.wait(100)
     viewport = view.plots()[0].scene().views()[0].viewport()
-    paints = PaintCounter(viewport)
+    paints = PaintEvents(viewport)
     for step in range(6):
         before = paints.count
         view.zoom_by(0.8, 1.25)
