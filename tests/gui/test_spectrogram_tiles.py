@@ -22,9 +22,14 @@ from relay_desktop.core.audio.spectrogram_cache import SpectrogramTileCache
 from relay_desktop.core.audio.spectrogram_colours import Colouring
 from relay_desktop.core.paths import AppPaths
 from relay_desktop.core.settings import Settings
+from relay_desktop.ui.waveform import spectrogram_view
 from relay_desktop.ui.waveform.editor import AudioEditor
 from relay_desktop.ui.waveform.spectrogram_prefs import SpectrogramChoices
-from relay_desktop.ui.waveform.spectrogram_view import SpectrogramPlot, lookup_table
+from relay_desktop.ui.waveform.spectrogram_view import (
+    SpectrogramPlot,
+    lookup_table,
+    memory_budget,
+)
 
 RATE = 8000
 PIXELS = 400
@@ -264,6 +269,35 @@ def test_old_images_stay_only_over_the_new_level_s_holes(
     assert any(holes and old < len(under) for holes, old in steps), (
         f"an old image leaves once what it covered has arrived: {steps}")
     assert not set(spec.shown_keys()) & coarse
+
+
+def test_the_memory_budget_is_ten_screens_of_the_view_within_bounds() -> None:
+    screen_4k = 3840 * (1024 // 2 + 1) * 8  # a dB value and a pixel per bin and column
+    assert memory_budget(3840, 1024) == 10 * screen_4k  # about 158 MB: three zoom levels
+    assert memory_budget(1600, 1024) == spectrogram_view.MIN_MEMORY_BYTES
+    assert memory_budget(3840, 4096) == spectrogram_view.MAX_MEMORY_BYTES
+    assert memory_budget(0, 1024) == spectrogram_view.MIN_MEMORY_BYTES
+
+
+def test_tiles_kept_in_memory_follow_the_view_s_width(
+        qtbot: Any, minute: Path, one_thread: QThreadPool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spectrogram_view, "MIN_MEMORY_BYTES", 0)
+    monkeypatch.setattr(spectrogram_view, "SCREENS_IN_MEMORY", 3)
+    spec = plot_of(one_thread, minute)
+    for start in (0.0, 15.0, 30.0, 45.0):
+        spec.update_range(start, start + 4.0, PIXELS)
+        settle(qtbot, spec)
+    held, budget = spec.memory_use()
+    tile_bytes = 2 * TILE_COLUMNS * (spec.window // 2 + 1) * 4
+    assert budget == 3 * PIXELS * (spec.window // 2 + 1) * 8
+    assert spec.tile_counts()["computed"] * tile_bytes > budget, "some had to be dropped"
+    assert held <= budget
+    spec.update_range(0.0, 16.0, 4 * PIXELS)  # a view four times wider keeps four times more
+    settle(qtbot, spec)
+    wide_held, wide_budget = spec.memory_use()
+    assert wide_budget == 4 * budget
+    assert budget < wide_held <= wide_budget
 
 
 def test_reopening_a_file_draws_its_spectrogram_from_the_tile_cache(

@@ -6,9 +6,9 @@ per pixel and nearest the centre first; then, in the background, the tiles one
 screen either side and the whole file at the overview zoom (see
 :func:`~relay_desktop.core.audio.spectrogram.plan_tiles` and
 :class:`~relay_desktop.services.spectrogram_tasks.TileScheduler`). Tiles live in
-an in-memory LRU (bounded in bytes) in front of the on-disk tile cache, each
-with one image item made when it is first shown and hidden, not destroyed, when
-out of view. The worker that makes a tile colours it too
+an in-memory LRU of about ten screens (:func:`memory_budget`) in front of the
+on-disk tile cache, each with one image item made when it is first shown and
+hidden, not destroyed, when out of view. The worker that makes a tile colours it too
 (:class:`~relay_desktop.core.audio.spectrogram_colours.Colouring`), so the GUI
 thread wraps finished RGB32 pixels. A colour map or dB range change re-colours
 the images on screen at once and the others when they are shown again. On a
@@ -41,7 +41,13 @@ from relay_desktop.core.audio.spectrogram_colours import Colouring
 from relay_desktop.services.spectrogram_tasks import TileScheduler
 from relay_desktop.ui.waveform.axis import FrequencyAxisItem
 
-CACHE_BYTES = 96 * 1024 * 1024
+MB = 1024 * 1024
+#: the in-memory tiles hold about this many screens of the view (its width, its window)...
+SCREENS_IN_MEMORY = 10
+#: ...within these bounds: a 4K-wide view at the default window keeps 158 MB, a
+#: 1,600-pixel one the floor (at 4K, 96 MB held two zoom levels, and zooming across
+#: more read the others back from disk, on threads that took the GIL from the frame)
+MIN_MEMORY_BYTES, MAX_MEMORY_BYTES = 96 * MB, 256 * MB
 DEFAULT_DB = (-96.0, -12.0)
 #: images of other zoom levels or windows kept on screen (under the new ones) at most
 MAX_STALE_SHOWN = 96
@@ -56,6 +62,15 @@ def lookup_table(name: str) -> np.ndarray:
     if name not in COLORMAPS:
         raise ValueError(f"unknown colour map {name!r}; one of {', '.join(COLORMAPS)}")
     return pg.colormap.get(_MAP_NAMES[name]).getLookupTable(nPts=256)
+
+
+def memory_budget(pixels: int, window: int) -> int:
+    """Bytes of tiles kept in memory for a view ``pixels`` wide at FFT ``window``.
+
+    A column costs its dB values (float32) and their RGB32 pixels, one per bin.
+    """
+    screen = max(1, pixels) * (window // 2 + 1) * 8
+    return min(MAX_MEMORY_BYTES, max(MIN_MEMORY_BYTES, SCREENS_IN_MEMORY * screen))
 
 
 def _overlaps_any(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
@@ -132,6 +147,7 @@ class SpectrogramPlot(QObject):
         self._info: AudioInfo | None = None
         self._memory: OrderedDict[TileKey, Tile] = OrderedDict()
         self._memory_bytes = 0
+        self._memory_budget = MIN_MEMORY_BYTES
         self._items: dict[TileKey, TileImage] = {}
         self._shown: set[TileKey] = set()
         self._wanted: list[TileKey] = []
@@ -208,6 +224,7 @@ class SpectrogramPlot(QObject):
     def update_range(self, start_s: float, end_s: float, pixels: int) -> None:
         """Show the tiles covering ``[start_s, end_s]``; ask for the missing ones, then the rest."""
         self._last = (start_s, end_s, pixels)
+        self._memory_budget = memory_budget(pixels, self.window)
         info = self._info
         if not self.visible or info is None or self._path is None:
             self.scheduler.cancel_all()  # hidden: nothing to compute ahead for
@@ -254,7 +271,7 @@ class SpectrogramPlot(QObject):
         self._memory[key] = tile
         self._memory_bytes += 2 * tile.db.nbytes  # the dB values and their pixels
         for victim in list(self._memory):
-            if self._memory_bytes <= CACHE_BYTES:
+            if self._memory_bytes <= self._memory_budget:
                 break
             if victim in self._shown or victim == key:
                 continue
@@ -348,6 +365,10 @@ class SpectrogramPlot(QObject):
     def tile_counts(self) -> dict[str, int]:
         """Tiles computed and read from the disk cache, and images made, since creation."""
         return dict(self._counts)
+
+    def memory_use(self) -> tuple[int, int]:
+        """Bytes of tiles held in memory, and the budget for the view's width and window."""
+        return self._memory_bytes, self._memory_budget
 
     def image_of(self, key: TileKey) -> TileImage | None:
         """The image made for tile ``key`` (shown or not), if any."""
