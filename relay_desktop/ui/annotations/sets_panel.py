@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from relay_desktop.core.annotations.sets import copy_into_new_draft
+from relay_desktop.core.text import local_minutes
 from relay_desktop.services.api_worker import ApiWorker, Priority
 from relay_desktop.services.sync import SyncService, SyncState
 
@@ -38,10 +39,6 @@ COLUMNS = ("Version", "Status", "Annotations", "By type", "Published", "On this 
 STATUS, COUNT, BY_TYPE, PUBLISHED, LOCAL = 1, 2, 3, 4, 5
 #: after a sync settles, the list is reloaded from the server this much later
 RELOAD_AFTER_SYNC_MS = 400
-
-
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
 def _by_type_text(by_type: Mapping[str, int]) -> str:
@@ -220,7 +217,7 @@ class SetsPanel(QWidget):
         item.setText(STATUS, f"{LOCK} published" if published else "draft")
         item.setText(COUNT, str(s.total_annotations))
         item.setText(BY_TYPE, _by_type_text(s.annotations_by_type))
-        item.setText(PUBLISHED, _when(s.published_at))
+        item.setText(PUBLISHED, local_minutes(s.published_at))
         item.setText(LOCAL, self._local_text(s.id))
         item.setToolTip(STATUS, "Published: read-only, usable for training." if published
                         else "Draft: editable, not usable for training yet.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 
 def format_duration(ms: int | None) -> str:
     """``h:mm:ss.mmm`` ('' when unknown)."""
@@ -33,9 +31,3 @@ def format_rate(hz: int | None) -> str:
         return ""
     return f"{hz / 1000:g} kHz"
 
-
-def format_time(when: datetime | None) -> str:
-    """Local time, minutes precision."""
-    if when is None:
-        return ""
-    return when.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -24,13 +24,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from relay_desktop.api.models import AudioFile, Page
+from relay_desktop.core.text import local_minutes
 from relay_desktop.services.api_worker import ApiWorker, Priority, RequestHandle
-from relay_desktop.ui.audio_list.format import (
-    format_duration,
-    format_rate,
-    format_size,
-    format_time,
-)
+from relay_desktop.ui.audio_list.format import format_duration, format_rate, format_size
 from relay_desktop.ui.theme import status_color
 
 AUDIO_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -70,7 +66,7 @@ def display_cells(audio: AudioFile) -> tuple[str, ...]:
     """The seven column strings of one file (computed once, on the API thread)."""
     return (audio.filename, format_duration(audio.duration_ms), format_rate(audio.sample_rate),
             "" if audio.channels is None else str(audio.channels), format_size(audio.file_size),
-            audio.processing_status, format_time(audio.created_at))
+            audio.processing_status, local_minutes(audio.created_at))
 
 
 class AudioListModel(QAbstractTableModel):

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from relay_desktop.api.models import InferenceJob
-from relay_desktop.core.text import plural
-from relay_desktop.ui.audio_list.format import format_time
+from relay_desktop.core.text import local_minutes, plural
 
 STATUS_TEXT = {"pending": "waiting for files", "processing": "processing",
                "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
@@ -37,9 +36,9 @@ def status_text(job: InferenceJob) -> str:
     """'completed 2026-12-03 16:40' / 'processing since …' / 'failed: why'."""
     status = STATUS_TEXT.get(job.status, job.status)
     if job.status in ("completed", "cancelled", "failed") and job.completed_at is not None:
-        status += f" {format_time(job.completed_at)}"
+        status += f" {local_minutes(job.completed_at)}"
     elif job.status == "processing" and job.started_at is not None:
-        status += f" since {format_time(job.started_at)}"
+        status += f" since {local_minutes(job.started_at)}"
     if job.error_message:
         status += f": {job.error_message}"
     return status

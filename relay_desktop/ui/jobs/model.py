@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFil
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from relay_desktop.api.models import InferenceJob, TrainingJob
+from relay_desktop.core.text import local_minutes
 from relay_desktop.ui.quiet_model import quiet
 
 COLUMNS = ("Kind", "What", "Status", "Progress", "Elapsed", "Started", "Error")
@@ -98,7 +99,7 @@ class JobsTableModel(QStandardItemModel):
             return format_elapsed(elapsed_s(job))
         if column == STARTED:
             stamp = job.started_at or job.created_at
-            return stamp.astimezone().strftime("%Y-%m-%d %H:%M") if stamp else ""
+            return local_minutes(stamp)
         if column == ERROR:
             return (job.error_message or "").splitlines()[0] if job.error_message else ""
         return ""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from relay_desktop.api.models import Model
-from relay_desktop.ui.audio_list.format import format_time
+from relay_desktop.core.text import local_minutes
 from relay_desktop.ui.models.lineage import Lineage
 from relay_desktop.ui.models.metrics import (
     GOOD,
@@ -161,7 +161,7 @@ class ModelDetails(QWidget):
                                       for k, v in self.figures.others))
         self.others.setVisible(bool(self.figures.others))
         self.types.setText(", ".join(model.artifact_types) or "—")
-        self.created.setText(format_time(model.created_at))
+        self.created.setText(local_minutes(model.created_at))
         self.active.setText("yes" if model.is_active else "no")
         _show_line(self.job, model.training_job_id or "—")
         self.dataset.setText("…" if model.dataset_id or model.training_job_id else "unknown")
@@ -176,7 +176,7 @@ class ModelDetails(QWidget):
         self.lineage = lineage
         job = lineage.training_job
         if job is not None:
-            when = format_time(job.completed_at)
+            when = local_minutes(job.completed_at)
             epochs = job.config.get("epochs")
             parts = [job.id, job.status]
             if epochs is not None:

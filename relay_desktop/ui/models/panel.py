@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from relay_desktop.api.models import Model
+from relay_desktop.core.text import local_minutes
 from relay_desktop.services.api_worker import Priority, RequestHandle
-from relay_desktop.ui.audio_list.format import format_time
 from relay_desktop.ui.errors import describe_error
 from relay_desktop.ui.models.details import ModelDetails
 from relay_desktop.ui.models.lineage import Lineage, fetch_lineage
@@ -210,7 +210,7 @@ class ModelsPanel(QWidget):
 
     def _make_item(self, model: Model) -> QTreeWidgetItem:
         f1 = number(model.eval_metrics.get("f1_score"))
-        item = _Item([model.name or model.id, format_time(model.created_at),
+        item = _Item([model.name or model.id, local_minutes(model.created_at),
                       ", ".join(model.artifact_types), ratio_text(f1),
                       "yes" if model.is_active else "no"])
         item.setData(NAME, ID_ROLE, model.id)
