@@ -30,4 +30,3 @@ def format_rate(hz: int | None) -> str:
     if not hz:
         return ""
     return f"{hz / 1000:g} kHz"
-
