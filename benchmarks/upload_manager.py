@@ -24,6 +24,14 @@ ways: ``met`` only when both readings meet them (``link_met``, ``loopback_met``)
 the app starts Relay Local (``--nice 10``; ``UPLOAD_MANAGER_SERVER_NICE=0`` for
 normal priority), and the link's own CPU time is reported (``link_relay_cpu_s``):
 on a real network it would not share this machine's cores.
+
+What bounds each reading is measured too: the CPU seconds the client (this
+process) and the server used during the baseline and during ours
+(``*_baseline_client_server_cpu_s``, ``*_client_server_cpu_s``), and
+``*_ceiling_ratio``, the most any number of lanes could gain on this machine:
+the baseline's wall time over its CPU time spread evenly over every core, with
+no work added. Over loopback the baseline already keeps about one core busy,
+so on two cores the ceiling is under 2x before anything is added.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from benchmarks import qt_app
 
@@ -65,14 +75,36 @@ def write_files(folder: Path, count: int, size: int) -> list[Path]:
 LINK_RTT_MS = float(os.environ.get("UPLOAD_MANAGER_RTT_MS", "40"))
 
 
-def _timed_baseline(url: str, key: str, dataset: str, paths: list[Path]) -> float:
+def cpu_seconds(server_pid: int) -> np.ndarray:
+    """User + system CPU seconds used so far: ``[client, server]``, the client being this
+    process, the server the process ``server_pid`` with its children."""
+    import psutil
+
+    def used(proc: psutil.Process) -> float:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            return 0.0
+        return float(times.user + times.system)
+
+    server = psutil.Process(server_pid)
+    return np.array([used(psutil.Process()),
+                     sum(used(p) for p in (server, *server.children(recursive=True)))])
+
+
+def _timed_baseline(url: str, key: str, dataset: str, paths: list[Path],
+                    server_pid: int) -> tuple[float, np.ndarray]:
+    """Seconds for the client library to upload ``paths`` one after another, and the
+    CPU seconds this process and the server used meanwhile."""
     from relay_desktop.api import RelayClient
 
     with RelayClient(url, key, timeout=(5, 120)) as client:
+        cpu0 = cpu_seconds(server_pid)
         t0 = time.perf_counter()
         for path in paths:
             client.audio.upload(dataset, path, content_type="audio/wav")
-        return time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        return seconds, cpu_seconds(server_pid) - cpu0
 
 
 def _timed_manager(url: str, key: str, dataset: str, drop: Path, count: int, lanes: int,
@@ -125,16 +157,24 @@ def _timed_manager(url: str, key: str, dataset: str, drop: Path, count: int, lan
 
 
 def _reading(name: str, url: str, key: str, root: Path, paths: list[Path],
-             lanes: int) -> dict[str, Any]:
-    """Baseline then ours through ``url``; the figures of one reading."""
+             lanes: int, server_pid: int) -> dict[str, Any]:
+    """Baseline then ours through ``url``; the figures of one reading.
+
+    ``ceiling_ratio`` is the most any number of lanes could gain here: the
+    baseline's wall time over its CPU time (this process and the server) spread
+    evenly over every core, with no work added.
+    """
     from relay_desktop.api import RelayClient
 
     with RelayClient(url, key) as client:
         base_ds = client.datasets.create(f"baseline-{name}", ["glitch"]).id
         ours_ds = client.datasets.create(f"manager-{name}", ["glitch"]).id
-    baseline_s = _timed_baseline(url, key, base_ds, paths)
+    baseline_s, baseline_cpu_s = _timed_baseline(url, key, base_ds, paths, server_pid)
+    ceiling = baseline_s / max(1e-9, baseline_cpu_s.sum() / (os.cpu_count() or 1))
+    cpu0 = cpu_seconds(server_pid)
     ours = _timed_manager(url, key, ours_ds, root / "drop", len(paths), lanes,
                           root / f"home-{name}")
+    ours_cpu_s = cpu_seconds(server_pid) - cpu0
     with RelayClient(url, key) as client:
         on_server = client.audio.list(ours_ds, page_size=1).total
     total_mb = sum(p.stat().st_size for p in paths) / MB
@@ -145,6 +185,9 @@ def _reading(name: str, url: str, key: str, root: Path, paths: list[Path],
     return {"met": met, "seconds": round(ours["seconds"], 3), "baseline_s": round(baseline_s, 3),
             "ratio": round(speedup, 3), "mb_per_s": round(total_mb / ours["seconds"], 1),
             "baseline_mb_per_s": round(total_mb / baseline_s, 1),
+            "client_server_cpu_s": [round(float(x), 2) for x in ours_cpu_s],
+            "baseline_client_server_cpu_s": [round(float(x), 2) for x in baseline_cpu_s],
+            "ceiling_ratio": round(ceiling, 2),
             "longest_stall_ms": round(ours["stall_ms"], 2),
             "idle_loop_stall_ms": round(ours["idle_stall_ms"], 2),
             "memory_growth_mb": round(ours["growth_mb"], 1), "files_on_server": on_server,
@@ -168,11 +211,13 @@ def run(quick: bool) -> dict[str, Any]:
         paths = write_files(root / "drop", count, 5 * MB)
         with LiveServer(root / "server", env=server_env({"RELAY_WORKERS": "0"}),
                         serve_args=("--nice", str(server_nice))) as server:
+            assert server.proc is not None
+            pid = server.proc.pid
             readings["loopback"] = _reading("loopback", server.base_url, server.api_key, root,
-                                            paths, lanes)
+                                            paths, lanes, pid)
             with LatencyLink(server.base_url, one_way_ms=LINK_RTT_MS / 2) as link:
                 readings["link"] = _reading("link", link.url, server.api_key, root, paths,
-                                            lanes)
+                                            lanes, pid)
                 # the link's own copying shares this machine's CPUs (a real one would not)
                 readings["link"]["relay_cpu_s"] = round(link.cpu_seconds(), 2)
     linked, loop = readings["link"], readings["loopback"]
