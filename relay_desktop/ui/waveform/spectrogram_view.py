@@ -147,7 +147,6 @@ class SpectrogramPlot(QObject):
         self._info: AudioInfo | None = None
         self._memory: OrderedDict[TileKey, Tile] = OrderedDict()
         self._memory_bytes = 0
-        self._memory_budget = MIN_MEMORY_BYTES
         self._items: dict[TileKey, TileImage] = {}
         self._shown: set[TileKey] = set()
         self._wanted: list[TileKey] = []
@@ -224,7 +223,6 @@ class SpectrogramPlot(QObject):
     def update_range(self, start_s: float, end_s: float, pixels: int) -> None:
         """Show the tiles covering ``[start_s, end_s]``; ask for the missing ones, then the rest."""
         self._last = (start_s, end_s, pixels)
-        self._memory_budget = memory_budget(pixels, self.window)
         info = self._info
         if not self.visible or info is None or self._path is None:
             self.scheduler.cancel_all()  # hidden: nothing to compute ahead for
@@ -270,8 +268,9 @@ class SpectrogramPlot(QObject):
             self._memory_bytes -= 2 * old.db.nbytes
         self._memory[key] = tile
         self._memory_bytes += 2 * tile.db.nbytes  # the dB values and their pixels
+        budget = self._memory_budget()
         for victim in list(self._memory):
-            if self._memory_bytes <= self._memory_budget:
+            if self._memory_bytes <= budget:
                 break
             if victim in self._shown or victim == key:
                 continue
@@ -368,7 +367,11 @@ class SpectrogramPlot(QObject):
 
     def memory_use(self) -> tuple[int, int]:
         """Bytes of tiles held in memory, and the budget for the view's width and window."""
-        return self._memory_bytes, self._memory_budget
+        return self._memory_bytes, self._memory_budget()
+
+    def _memory_budget(self) -> int:
+        pixels = self._last[2] if self._last is not None else 0
+        return memory_budget(pixels, self.window)
 
     def image_of(self, key: TileKey) -> TileImage | None:
         """The image made for tile ``key`` (shown or not), if any."""
