@@ -92,19 +92,14 @@ def cpu_seconds(server_pid: int) -> np.ndarray:
                      sum(used(p) for p in (server, *server.children(recursive=True)))])
 
 
-def _timed_baseline(url: str, key: str, dataset: str, paths: list[Path],
-                    server_pid: int) -> tuple[float, np.ndarray]:
-    """Seconds for the client library to upload ``paths`` one after another, and the
-    CPU seconds this process and the server used meanwhile."""
+def _timed_baseline(url: str, key: str, dataset: str, paths: list[Path]) -> float:
     from relay_desktop.api import RelayClient
 
     with RelayClient(url, key, timeout=(5, 120)) as client:
-        cpu0 = cpu_seconds(server_pid)
         t0 = time.perf_counter()
         for path in paths:
             client.audio.upload(dataset, path, content_type="audio/wav")
-        seconds = time.perf_counter() - t0
-        return seconds, cpu_seconds(server_pid) - cpu0
+        return time.perf_counter() - t0
 
 
 def _timed_manager(url: str, key: str, dataset: str, drop: Path, count: int, lanes: int,
@@ -169,7 +164,9 @@ def _reading(name: str, url: str, key: str, root: Path, paths: list[Path],
     with RelayClient(url, key) as client:
         base_ds = client.datasets.create(f"baseline-{name}", ["glitch"]).id
         ours_ds = client.datasets.create(f"manager-{name}", ["glitch"]).id
-    baseline_s, baseline_cpu_s = _timed_baseline(url, key, base_ds, paths, server_pid)
+    cpu0 = cpu_seconds(server_pid)
+    baseline_s = _timed_baseline(url, key, base_ds, paths)
+    baseline_cpu_s = cpu_seconds(server_pid) - cpu0
     ceiling = baseline_s / max(1e-9, baseline_cpu_s.sum() / (os.cpu_count() or 1))
     cpu0 = cpu_seconds(server_pid)
     ours = _timed_manager(url, key, ours_ds, root / "drop", len(paths), lanes,
